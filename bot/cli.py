@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import posixpath
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers()
 
     review = sub.add_parser("review", help="review the MODEL_FAILURES reports under PATH")
-    review.add_argument("path", help="a task folder, a repository, or one report file")
+    review.add_argument("path", nargs="+", help="task folders, repositories or report files (pre-commit passes several)")
     review.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
     review.add_argument("--config", help=f"YAML configuration (default: PATH/{CONFIG_PATH} if present)")
     review.add_argument("--fail-on", choices=["error", "warning", "notice", "never"],
@@ -47,6 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="write one Markdown page per rule")
     docs.add_argument("out", nargs="?", default="docs/rules", help="folder (default: docs/rules)")
     docs.set_defaults(func=cmd_docs)
+
+    # Deployment helpers (bot/manifest.py, bot/doctor.py).
+    manifest = sub.add_parser("manifest", help="print the GitHub App manifest for a public URL, or exchange "
+                                               "the registration code")
+    manifest.add_argument("--url", help="public https URL of the deployment (webhook at URL/webhook)")
+    manifest.add_argument("--name", default="mfbot", help="App name, unique on GitHub (default: mfbot)")
+    manifest.add_argument("--public", action="store_true", help="let other accounts install the App")
+    manifest.add_argument("--form", action="store_true", help="print an HTML page that registers the App in one click")
+    manifest.add_argument("--org", help="with --form: register the App under this organization")
+    manifest.add_argument("--web-url", default="https://github.com", help="with --form: GitHub's web address "
+                                                                          "(GitHub Enterprise Server: https://HOST)")
+    manifest.add_argument("--exchange", metavar="CODE", help="turn the code GitHub returned into credentials")
+    manifest.add_argument("--key-file", default="mfbot.private-key.pem", help="with --exchange: where to write the key")
+    manifest.add_argument("--api-url", default="https://api.github.com", help="with --exchange: GitHub API URL")
+    manifest.set_defaults(func=cmd_manifest)
+
+    doctor = sub.add_parser("doctor", help="check the App's configuration (environment) and say what is wrong")
+    doctor.set_defaults(func=cmd_doctor)
+
+    serve = sub.add_parser("serve", help="run the GitHub App: webhook server and workers (PORT, default 3000)")
+    serve.set_defaults(func=cmd_app, process="serve")
+    worker = sub.add_parser("worker", help="run App workers only, on the queue MFBOT_QUEUE names")
+    worker.set_defaults(func=cmd_app, process="worker")
     return parser
 
 
@@ -56,27 +80,51 @@ def load_config(path: str | None, tree: Path) -> Config:
             return Config.from_yaml(Path(path).read_text(encoding="utf-8"), path)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    default = (tree if tree.is_dir() else tree.parent) / CONFIG_PATH
-    return Config.from_yaml(default.read_text(encoding="utf-8"), str(default)) if default.is_file() else Config()
+    # The nearest CONFIG_PATH at or above PATH, up to the repository root (pre-commit passes lib/MODEL_FAILURES.md).
+    start = (tree if tree.is_dir() else tree.parent).resolve()
+    for folder in (start, *start.parents):
+        default = folder / CONFIG_PATH
+        if default.is_file():
+            return Config.from_yaml(default.read_text(encoding="utf-8"), str(default))
+        if (folder / ".git").exists():
+            break
+    return Config()
 
 
 def cmd_review(args) -> int:
-    from bot.task import load_tree
-
-    tree = Path(args.path)
-    if not tree.exists():
-        print(f"mfbot: {args.path}: no such file or folder", file=sys.stderr)
-        return EXIT_USAGE
-    config = load_config(args.config, tree)
+    for path in args.path:
+        if not Path(path).exists():
+            print(f"mfbot: {path}: no such file or folder", file=sys.stderr)
+            return EXIT_USAGE
+    config = load_config(args.config, Path(args.path[0]))
     fail_on = parse_fail_on(args.fail_on) if args.fail_on else config.fail_on
-    tasks, _ = load_tree(tree, config.report_glob)
+    tasks = [task for path in args.path for task in load_tasks(Path(path), config.report_glob, len(args.path) > 1)]
     review = review_tasks(tasks, config)
     if not tasks:
-        print(f"mfbot: no report matching {config.report_glob!r} under {args.path}", file=sys.stderr)
+        print(f"mfbot: no report matching {config.report_glob!r} under {' '.join(args.path)}", file=sys.stderr)
     out = render(review, args.format)
     if out:
         print(out)
     return EXIT_FINDINGS if review.fails(fail_on) else EXIT_OK
+
+
+def load_tasks(path: Path, report_glob: str, several: bool) -> list:
+    """The tasks under a folder, shown relative to it; or, for a report file or one of several
+    PATHs (pre-commit passes `tasks/a/lib/MODEL_FAILURES.md ...`), shown as the path was given, so
+    that every finding names its file unambiguously."""
+    from bot.task import load_tree
+
+    tasks, _ = load_tree(path, report_glob)
+    if path.is_file():
+        prefix = path.parent.parent if path.parent.name == "lib" else path.parent
+    elif several:
+        prefix = path
+    else:
+        return tasks
+    for task in tasks:
+        root = posixpath.normpath(posixpath.join(prefix.as_posix(), task.root))
+        task.root = "" if root == "." else root
+    return tasks
 
 
 def cmd_rules(args) -> int:
@@ -95,6 +143,54 @@ def cmd_docs(args) -> int:
 
     written = write_rule_docs(Path(args.out))
     print(f"wrote {len(written)} pages to {args.out}")
+    return EXIT_OK
+
+
+def cmd_manifest(args) -> int:
+    from bot import manifest
+
+    if args.exchange:
+        try:
+            creds = manifest.exchange_code(args.exchange, args.api_url)
+        except (RuntimeError, OSError) as exc:
+            print(f"mfbot: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(manifest.save_credentials(creds, Path(args.key_file)), end="")
+        print(f"# App {creds.slug or creds.app_id} registered: install it from {creds.html_url}/installations/new",
+              file=sys.stderr)
+        return EXIT_OK
+    if not args.url or not args.url.startswith(("https://", "http://")):
+        print("mfbot: manifest needs --url https://HOST (where GitHub can reach the App)", file=sys.stderr)
+        return EXIT_USAGE
+    data = manifest.build_manifest(args.url, args.name, args.public)
+    print(manifest.registration_form(data, args.org, args.web_url.rstrip("/")) if args.form
+          else json.dumps(data, indent=2))
+    return EXIT_OK
+
+
+def cmd_doctor(args) -> int:
+    from bot.doctor import main as doctor
+
+    return doctor()
+
+
+def cmd_app(args) -> int:
+    from bot.app import serve, start_worker
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"mfbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # A worker never checks webhook signatures, so it does not need the secret.
+    problems = [p for p in settings.problems() if args.process == "serve" or "WEBHOOK" not in p]
+    if problems:
+        print("mfbot: " + "; ".join(problems), file=sys.stderr)
+        return EXIT_USAGE
+    from bot.logs import configure_logging
+    configure_logging()
+    serve(settings) if args.process == "serve" else start_worker(settings)
     return EXIT_OK
 
 

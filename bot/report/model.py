@@ -9,6 +9,7 @@ SEVERITIES = ("Critical", "High", "Medium", "Low")
 # Code roles: what the report says a snippet is.
 MODEL = "model"  # the model's original (wrong) code
 FIX = "fix"  # the corrected / ideal code
+OUTPUT = "output"  # an error message, log or command output the report quotes (neither model nor fix)
 
 
 @dataclass
@@ -33,7 +34,7 @@ class CodeBlock:
     lang: str
     line: int  # line of the opening fence
     end_line: int  # line of the closing fence (or last line when unterminated)
-    role: str | None = None  # MODEL, FIX or None
+    role: str | None = None  # MODEL, FIX, OUTPUT or None
     label: str = ""  # the text the role was read from
 
     @property
@@ -71,7 +72,9 @@ class Entry:
     number: str | None = None  # "1", "A1", "3.2"
     severity: str | None = None
     severity_line: int | None = None
-    severity_source: str | None = None  # "field" or "section"
+    # "field" (a Severity/Impact field or table column), "title" (`[HIGH] ...`, `... (Critical)`),
+    # "table" (the row naming this entry in a summary table) or "section" (`## Critical Failures`)
+    severity_source: str | None = None
     section_severity: str | None = None  # severity of the enclosing section, if any
     category: str | None = None
     fields: dict[str, tuple[str, int]] = field(default_factory=dict)  # bold label -> (value, line)

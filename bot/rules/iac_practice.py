@@ -1,0 +1,512 @@
+"""IaC rules for the repository's conventions and deploy blockers (MF409-MF416): a single NAT where
+the prompt asks for high availability, alarms without treatMissingData, physical names without the
+environment suffix, deprecated resources and runtimes, duplicate Step Functions states, reserved
+SSM document names and placeholder tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+
+from bot.findings import Level
+from bot.iac import langs
+from bot.iac.files import SourceFile, final_files, test_files
+from bot.iac.rule import Context, Hit, IacRule, unconditional
+from bot.iac.values import CALL, NUM, OBJ, REF, SPREAD, STR, TPL, V, norm
+from bot.iac.views import flavor, owner, resources
+from bot.rules import register
+
+
+def _where(f: SourceFile, node: V) -> str:
+    own = owner(f, node)
+    return f"`{own}`" if own else "this code"
+
+
+# --------------------------------------------------------------------------- MF409
+
+
+@register
+class SingleNat(IacRule):
+    id = "MF409"
+    name = "single-nat-gateway"
+    kind = "IAC_SINGLE_NAT"
+    level = Level.WARNING
+    summary = "One NAT gateway serves several availability zones although the prompt asks for high availability."
+    why = ("With one NAT gateway, every private subnet loses internet access when its zone fails. Many prompts "
+           "ask for a cheap single NAT, so the rule only reports when PROMPT.md asks for high availability or a "
+           "NAT gateway per zone and does not ask for one NAT.")
+    bad = {"lib/PROMPT.md": "Build a highly available VPC across 3 AZs.\n",
+           "lib/tap-stack.ts": "const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 3, natGateways: 1 });\n"}
+    good = {"lib/PROMPT.md": "Build a VPC across 3 AZs with a single NAT gateway to save cost.\n",
+            "lib/tap-stack.ts": "const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 3, natGateways: 1 });\n"}
+    trigger = ("atGateway", "at_gateway", "NatGateway")
+
+    _HA = re.compile(r"high(ly)?[- ]availab|NAT gateways? (in|per|for) (each|every)|(one|a) NAT gateway (in|per) "
+                     r"(each|every)|fault[- ]toleran|no single point of failure", re.I)
+    _ONE = re.compile(r"(single|one|1) (shared )?NAT|NAT gateway count of 1|cost[- ](optimi[sz]ed|effective|saving|aware)", re.I)
+
+    def allowed(self, hit, ctx):
+        return bool(self._HA.search(ctx.prompt)) and not self._ONE.search(ctx.prompt)
+
+    def detect(self, files, ctx):
+        files = [f for f in files if self.triggered(f) and f.root is not None]
+        for f in files:
+            if f.platform == "source":
+                yield from self._source(f)
+        yield from self._templates([f for f in files if f.platform in ("cfn", "tf")])
+
+    def _source(self, f: SourceFile):
+        for node, key in f.nodes:
+            if norm(key) == "natgateways" and unconditional(node):
+                if node.kind == NUM and node.text == "1":
+                    azs = next((v for k, v in _siblings(f, node) if norm(k) == "maxazs"), None)
+                    if azs is None or (azs.kind == NUM and azs.text.isdigit() and int(azs.text) > 1):
+                        yield self.hit(f, node, f"{_where(f, node)}: `{key}: 1` gives every zone's private subnets "
+                                       "one NAT gateway: use one per zone (`natGateways` = `maxAzs`).", "one")
+            if node.kind == REF and re.search(r"NatGatewayStrategy\.Single\b", node.text) and unconditional(node):
+                yield self.hit(f, node, f"{_where(f, node)}: `NatGatewayStrategy.Single` puts one NAT gateway in front "
+                               "of every zone: use `OnePerAz`.", "one")
+
+    def _templates(self, files: list[SourceFile]):
+        nats, private = [], 0
+        for f in files:
+            for r in resources(f):
+                low = r.type.lower()
+                if low in ("aws::ec2::natgateway", "aws_nat_gateway"):
+                    many = r.node.get("count", "for_each") is not None
+                    nats.append((f, r, many))
+                elif low in ("aws::ec2::subnet", "aws_subnet") and "private" in (r.name + r.type).lower():
+                    counted = r.node.get("count", "for_each") is not None
+                    private += 2 if counted else 1
+        if len(nats) == 1 and not nats[0][2] and private >= 2:
+            f, r, _ = nats[0]
+            yield self.hit(f, r.node, f"`{r.type} {r.name}` is the only NAT gateway for {private}+ private subnets: "
+                           "add one per availability zone.", "one")
+
+
+def _siblings(f: SourceFile, node: V) -> list[tuple[str, V]]:
+    for n, _ in f.nodes:
+        if n.kind == OBJ and any(v is node for _, v in n.items):
+            return n.items
+    return []
+
+
+# --------------------------------------------------------------------------- MF410
+
+_ALARM_TYPES = ("aws::cloudwatch::alarm", "aws_cloudwatch_metric_alarm")
+_ALARM_CALLS = (".Alarm", "cloudwatch.Alarm", "MetricAlarm", "CloudwatchMetricAlarm", ".createAlarm", ".create_alarm")
+
+
+@register
+class AlarmMissingData(IacRule):
+    id = "MF410"
+    name = "alarm-missing-data"
+    kind = "IAC_ALARM_MISSING_DATA"
+    level = Level.NOTICE
+    summary = "A CloudWatch alarm does not say how to treat missing data."
+    why = ("The default, `missing`, keeps an alarm in INSUFFICIENT_DATA when its metric stops, which hides "
+           "outages for error and heartbeat alarms. Many alarms are fine with the default, hence a notice.")
+    bad = {"lib/main.tf": ('resource "aws_cloudwatch_metric_alarm" "errors" {\n  alarm_name = "errors"\n'
+                           '  metric_name = "Errors"\n  threshold = 1\n}\n')}
+    good = {"lib/main.tf": ('resource "aws_cloudwatch_metric_alarm" "errors" {\n  alarm_name = "errors"\n'
+                            '  metric_name = "Errors"\n  threshold = 1\n  treat_missing_data = "notBreaching"\n}\n')}
+    trigger = ("Alarm(", "AWS::CloudWatch::Alarm", "aws_cloudwatch_metric_alarm", "createAlarm", "create_alarm")
+
+    def detect_file(self, f, ctx):
+        for r in resources(f):
+            is_alarm = r.type.lower() in _ALARM_TYPES if r.platform != "source" else r.type.endswith(_ALARM_CALLS)
+            if not is_alarm or r.props is None or r.props.flags & SPREAD:
+                continue
+            if r.props.get("treatMissingData", "TreatMissingData") is None and (
+                    r.props.items or r.platform != "source"):
+                name = f"{r.type} {r.name}".strip() if r.platform != "tf" else f"{r.type}.{r.name}"
+                fix = {"cfn": "TreatMissingData: notBreaching", "tf": 'treat_missing_data = "notBreaching"'}.get(
+                    r.platform, "treatMissingData: TreatMissingData.NOT_BREACHING")
+                yield self.hit(f, r.node, f"`{name}` does not set how missing data is treated: add `{fix}` (or "
+                               "`breaching` for heartbeat alarms).", "missing")
+
+
+# --------------------------------------------------------------------------- MF411
+
+_NAME_KEYS = {"bucketname", "functionname", "tablename", "rolename", "queuename", "topicname", "loggroupname",
+              "clustername", "streamname", "statemachinename", "repositoryname", "secretname", "dbinstanceidentifier",
+              "dbclusteridentifier", "aliasname", "managedpolicyname", "policyname", "keyalias", "restapiname",
+              "apiname", "deliverystreamname", "domainname_opensearch"}
+_TF_NAMES = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", "aws_dynamodb_table": "name",
+             "aws_iam_role": "name", "aws_sqs_queue": "name", "aws_sns_topic": "name", "aws_cloudwatch_log_group": "name",
+             "aws_kinesis_stream": "name", "aws_ecs_cluster": "name", "aws_sfn_state_machine": "name",
+             "aws_ecr_repository": "name", "aws_secretsmanager_secret": "name", "aws_db_instance": "identifier",
+             "aws_rds_cluster": "cluster_identifier", "aws_kms_alias": "name", "aws_lb": "name", "aws_iam_policy": "name"}
+_SUFFIX = re.compile(r"environment_?[sS]uffix|EnvironmentSuffix|env_?[sS]uffix|ENVIRONMENT_SUFFIX")
+
+
+@register
+class NameWithoutSuffix(IacRule):
+    id = "MF411"
+    name = "name-without-suffix"
+    kind = "IAC_NAME_WITHOUT_SUFFIX"
+    level = Level.WARNING
+    summary = "An explicit physical resource name is a fixed string without the task's environment suffix."
+    why = ("The repository deploys the same task for several pull requests at once; a fixed `bucketName` or "
+           "`function_name` clashes between them. Tasks that use an environment suffix must put it in every "
+           "explicit name (or let the service generate the name). Tasks that never use a suffix are not checked.")
+    bad = {"lib/template.yaml": ("Parameters:\n  EnvironmentSuffix:\n    Type: String\nResources:\n  Bucket:\n"
+                                 "    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: audit-logs\n")}
+    good = {"lib/template.yaml": ("Parameters:\n  EnvironmentSuffix:\n    Type: String\nResources:\n  Bucket:\n"
+                                  "    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub audit-logs-${EnvironmentSuffix}\n")}
+
+    def detect(self, files, ctx):
+        files = list(files)
+        if not any(_SUFFIX.search(f.text) for f in final_files(ctx.task)):
+            return
+        for f in files:
+            if f.platform not in self.platforms or f.root is None:
+                continue
+            if f.platform == "tf":
+                for r in resources(f):
+                    attr = _TF_NAMES.get(r.type)
+                    value = r.node.get(attr) if attr else None
+                    if value is not None and value.kind == STR and unconditional(value):
+                        yield self._hit(f, value, f"{r.type}.{r.name}", attr)
+                continue
+            for node, key in f.strings:
+                if node.kind == STR and norm(key) in _NAME_KEYS and unconditional(node) and node.text:
+                    yield self._hit(f, node, owner(f, node), key)
+
+    def _hit(self, f: SourceFile, node: V, where: str, key: str) -> Hit:
+        fix = {"cfn": "`!Sub name-${EnvironmentSuffix}`", "tf": '`"name-${var.environment_suffix}"`'}.get(
+            f.platform, "a template string with `environmentSuffix`")
+        return self.hit(f, node, f"{'`' + where + '` ' if where else ''}`{key}: {node.text}` is a fixed name "
+                        f"without the environment suffix: use {fix}.", "name")
+
+
+# --------------------------------------------------------------------------- MF412
+
+_V2 = re.compile(r"\bs3\.(Bucket(?:Acl|Cors(?:Configuration)?|LifecycleConfiguration|Logging|ObjectLockConfiguration|"
+                 r"RequestPaymentConfiguration|ServerSideEncryptionConfiguration|Versioning|WebsiteConfiguration|"
+                 r"AccelerateConfiguration|Policy)?V2|BucketObjectv2)$")
+_INLINE = {"versioning", "serversideencryptionconfiguration", "lifecyclerules", "website", "loggings", "logging",
+           "corsrules", "objectlockconfiguration", "replicationconfiguration", "accelerationstatus"}
+# Lambda runtime -> date AWS deprecated it (Lambda runtime deprecation policy).
+_RUNTIMES = {
+    "nodejs": "2016-10-31", "nodejs4.3": "2020-03-05", "nodejs6.10": "2019-08-12", "nodejs8.10": "2020-03-06",
+    "nodejs10.x": "2021-07-30", "nodejs12.x": "2023-03-31", "nodejs14.x": "2023-12-04", "nodejs16.x": "2024-06-12",
+    "nodejs18.x": "2025-09-01", "nodejs20.x": "2026-04-30", "python2.7": "2021-07-15", "python3.6": "2022-07-18",
+    "python3.7": "2023-12-04", "python3.8": "2024-10-14", "python3.9": "2025-12-15", "python3.10": "2026-06-30",
+    "ruby2.5": "2021-07-30", "ruby2.7": "2023-12-07", "ruby3.2": "2026-03-31", "java8": "2024-01-08",
+    "go1.x": "2024-01-08", "provided": "2024-01-08", "dotnetcore2.1": "2022-01-05", "dotnetcore3.1": "2023-04-03",
+    "dotnet6": "2024-12-20", "dotnet7": "2024-05-14",
+}
+_CDK_RUNTIME = re.compile(r"Runtime[._](NODEJS_\d+_X|PYTHON_\d+_\d+|JAVA_8|GO_1_X|DOTNET_CORE_\d_\d|DOTNET_\d|RUBY_\d_\d|PROVIDED)$")
+
+
+def _cdk_runtime_name(const: str) -> str:
+    c = const.lower()
+    if c.startswith("nodejs_"):
+        return "nodejs" + c.split("_")[1] + ".x"
+    if c.startswith("python_"):
+        return "python" + ".".join(c.split("_")[1:])
+    if c.startswith("ruby_"):
+        return "ruby" + ".".join(c.split("_")[1:])
+    if c.startswith("dotnet_core_"):
+        return "dotnetcore" + ".".join(c.split("_")[2:])
+    return {"java_8": "java8", "go_1_x": "go1.x", "provided": "provided"}.get(c, c.replace("_", ""))
+
+
+@register
+class DeprecatedResource(IacRule):
+    id = "MF412"
+    name = "deprecated-resource"
+    kind = "IAC_DEPRECATED_RESOURCE"
+    level = Level.WARNING
+    platforms = ("cfn", "tf", "source")
+    summary = "A deprecated Lambda runtime (as of the task's start date), or a Pulumi S3 resource deprecated in the pinned pulumi-aws version."
+    why = ("Reports give opposite advice on Pulumi's S3 resources: in pulumi-aws v6 the inline arguments of "
+           "`aws.s3.Bucket` are deprecated in favour of `BucketV2` and its side resources; in v7 `BucketV2` and "
+           "friends are deprecated and `aws.s3.Bucket` is the resource to use. mfbot answers by the version the "
+           "task pins (package.json, requirements, go.mod) and stays silent when none is pinned. Lambda runtimes "
+           "are judged by AWS's deprecation date against the task's `startedAt` (or today).")
+    settings = {"iac.review_date": "ISO date the runtime deprecations are judged at (default: metadata.json "
+                                   "startedAt, else today)"}
+    bad = {"package.json": '{"dependencies": {"@pulumi/aws": "^7.2.0"}}\n',
+           "lib/index.ts": "import * as aws from '@pulumi/aws';\nconst bucket = new aws.s3.BucketV2('data', {});\n"}
+    good = {"package.json": '{"dependencies": {"@pulumi/aws": "^6.50.0"}}\n',
+            "lib/index.ts": "import * as aws from '@pulumi/aws';\nconst bucket = new aws.s3.BucketV2('data', {});\n"}
+    trigger = ("V2", "v2", "nodejs", "NODEJS_", "python2", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10",
+               "PYTHON_2", "PYTHON_3_6", "PYTHON_3_7", "PYTHON_3_8", "PYTHON_3_9", "PYTHON_3_10", "java8", "JAVA_8",
+               "go1.x", "GO_1_X", "dotnet", "DOTNET", "ruby2", "ruby3.2", "RUBY_2", "RUBY_3_2", "provided")
+
+    def detect_file(self, f, ctx):
+        today = _review_date(ctx)
+        pulumi = flavor(f) == "pulumi"
+        major = ctx.pulumi_aws_major if pulumi else None
+        for node, key in f.nodes:
+            if pulumi and major and node.kind == CALL:
+                yield from self._pulumi(f, node, major)
+            runtime = None
+            if node.kind == STR and norm(key) == "runtime":
+                runtime = node.text
+            elif node.kind == REF and "Runtime" in node.text:
+                m = _CDK_RUNTIME.search(node.text)
+                runtime = _cdk_runtime_name(m.group(1)) if m else None
+            date = _RUNTIMES.get(runtime or "")
+            if date and date <= today and unconditional(node):
+                yield self.hit(f, node, f"{_where(f, node)}: Lambda runtime `{runtime}` is deprecated since {date} "
+                               f"(judged at {today}): use a supported runtime.", f"runtime:{runtime}")
+
+    def _pulumi(self, f: SourceFile, call: V, major: int):
+        name = call.name
+        if major >= 7 and _V2.search(name):
+            new = re.sub(r"V2$|v2$", "", name.rsplit(".", 1)[-1])
+            yield self.hit(f, call, f"`{name}` is deprecated in pulumi-aws v{major} (the task pins v{major}): use "
+                           f"`aws.s3.{new}`.", "BucketV2")
+        elif major <= 6 and name.endswith("s3.Bucket"):
+            props = next((a for a in call.items if a.kind == OBJ), None)
+            inline = [k for k, _ in props.items if norm(k) in _INLINE] if props is not None else []
+            if inline:
+                yield self.hit(f, call, f"`{name}` with inline `{inline[0]}` is deprecated in pulumi-aws v{major} "
+                               f"(the task pins v{major}): use `aws.s3.BucketV2` with its side resources "
+                               "(`BucketVersioningV2`, ...).", "inline-bucket-args")
+
+
+def _review_date(ctx: Context) -> str:
+    configured = ctx.setting("review_date", None)
+    if configured:
+        return str(configured)[:10]
+    started = (ctx.task.metadata or {}).get("startedAt")
+    if isinstance(started, str) and re.match(r"\d{4}-\d\d-\d\d", started):
+        return started[:10]
+    return dt.date.today().isoformat()
+
+
+# --------------------------------------------------------------------------- MF413
+
+
+@register
+class DuplicateState(IacRule):
+    id = "MF413"
+    name = "stepfunctions-duplicate-state"
+    kind = "IAC_STEPFUNCTIONS_DUPLICATE_STATE"
+    level = Level.ERROR
+    platforms = ("cfn", "tf", "source", "data")
+    summary = "A Step Functions definition uses one state name twice (nested Map/Parallel states included)."
+    why = ("State names must be unique in the whole state machine, including the states inside Map iterators "
+           "and Parallel branches; a duplicate fails the deployment (`Duplicate state name`). cfn-lint does not "
+           "catch nested duplicates.")
+    bad = {"lib/main.tf": ('resource "aws_sfn_state_machine" "sm" {\n  definition = jsonencode({\n    StartAt = "Scan"\n'
+                           '    States = {\n      Scan = { Type = "Map", Next = "Done", Iterator = { StartAt = "Done",\n'
+                           '        States = { Done = { Type = "Pass", End = true } } } }\n'
+                           '      Done = { Type = "Succeed" }\n    }\n  })\n}\n')}
+    good = {"lib/main.tf": bad["lib/main.tf"].replace('StartAt = "Done"', 'StartAt = "ScanItem"').replace(
+        "States = { Done = {", "States = { ScanItem = {")}
+    trigger = ("States",)
+
+    def detect_file(self, f, ctx):
+        inner: set[int] = set()
+        for node, key in f.nodes:
+            if node.kind == OBJ and key != "States" and id(node) not in inner:
+                states = node.get("States")
+                if states is not None and states.kind == OBJ and node.get("StartAt") is not None:
+                    seen: Counter = Counter()
+                    for name, state in _all_states(node, inner):
+                        seen[name] += 1
+                        if seen[name] == 2:
+                            yield self.hit(f, state, f"State machine {_where(f, node)}: state name `{name}` is used "
+                                           "twice (names must be unique across nested Map/Parallel states): rename one.",
+                                           name)
+            elif node.kind in (STR, TPL) and '"States"' in node.text and '"StartAt"' in node.text:
+                yield from self._json_text(f, node)
+
+    def _json_text(self, f: SourceFile, node: V):
+        try:
+            data = json.loads(node.text)
+        except ValueError:
+            return
+        names: Counter = Counter()
+        for name in _json_states(data):
+            names[name] += 1
+            if names[name] == 2:
+                yield self.hit(f, node, f"State machine {_where(f, node)}: state name `{name}` is used twice "
+                               "(names must be unique across nested Map/Parallel states): rename one.", name)
+
+
+def _all_states(machine: V, inner: set[int]):
+    """(name, node) of every state of a machine, nested Map/Parallel states included."""
+    stack = [machine]
+    while stack:
+        m = stack.pop()
+        inner.add(id(m))
+        states = m.get("States")
+        for name, state in states.items if states is not None and states.kind == OBJ else ():
+            yield name, state
+            if state.kind != OBJ:
+                continue
+            for sub in (state.get("Iterator"), state.get("ItemProcessor")):
+                if sub is not None and sub.kind == OBJ:
+                    stack.append(sub)
+            branches = state.get("Branches")
+            if branches is not None:
+                stack.extend(b for b in branches.elements() if b.kind == OBJ)
+
+
+def _json_states(data):
+    stack = [data]
+    while stack:
+        m = stack.pop()
+        states = m.get("States") if isinstance(m, dict) else None
+        if not isinstance(states, dict):
+            continue
+        for name, state in states.items():
+            yield name
+            if isinstance(state, dict):
+                stack.extend(s for s in (state.get("Iterator"), state.get("ItemProcessor")) if isinstance(s, dict))
+                stack.extend(b for b in state.get("Branches") or [] if isinstance(b, dict))
+
+
+# --------------------------------------------------------------------------- MF415
+
+
+@register
+class SsmReservedPrefix(IacRule):
+    id = "MF415"
+    name = "ssm-reserved-prefix"
+    kind = "IAC_SSM_RESERVED_PREFIX"
+    level = Level.ERROR
+    summary = "An SSM document is named with a reserved prefix (`AWS-`, `amazon`, `amzn`)."
+    why = "SSM rejects document names that start with `aws`, `amazon` or `amzn` (any case): the deployment fails."
+    bad = {"lib/template.yaml": ("Resources:\n  Doc:\n    Type: AWS::SSM::Document\n    Properties:\n"
+                                "      Name: AWS-RunPatchBaselineCustom\n      DocumentType: Command\n")}
+    good = {"lib/template.yaml": ("Resources:\n  Doc:\n    Type: AWS::SSM::Document\n    Properties:\n"
+                                 "      Name: Custom-RunPatchBaseline\n      DocumentType: Command\n")}
+    trigger = ("SSM::Document", "ssm_document", "CfnDocument", "ssm.Document")
+    _RESERVED = re.compile(r"(?i)^(aws|amazon|amzn)")
+
+    def detect_file(self, f, ctx):
+        for r in resources(f):
+            if r.type.lower() in ("aws::ssm::document", "aws_ssm_document") or r.type.endswith(("CfnDocument", "ssm.Document")):
+                name = r.prop("Name")
+                if name is not None and name.kind in (STR, TPL) and self._RESERVED.match(name.text):
+                    yield self.hit(f, name, f"`{r.type} {r.name}`: document name `{name.text}` starts with a reserved "
+                                   "prefix (aws/amazon/amzn): rename it, e.g. `Custom-...`.", "name")
+
+
+# --------------------------------------------------------------------------- MF416
+
+_TS_PLACEHOLDER = """
+(call_expression
+  function: (member_expression
+    object: (call_expression function: (identifier) @fn arguments: (arguments . [(true) (false)] @actual .))
+    property: (property_identifier) @matcher)
+  arguments: (arguments . [(true) (false)] @expected .)) @call
+"""
+_TS_TEST = """
+(call_expression function: [(identifier) @name (member_expression) @name]
+  arguments: (arguments . (_) . [(arrow_function body: (statement_block) @body) (function_expression body: (statement_block) @body)])) @test
+"""
+_PY_PLACEHOLDER = """
+[(assert_statement . (false) @value) @stmt
+ (call function: (attribute attribute: (identifier) @method) arguments: (argument_list . (false) @value .)) @stmt]
+"""
+_PY_TEST = "(function_definition name: (identifier) @name body: (block) @body) @test"
+_GUARDS = {"if_statement", "else_clause", "elif_clause", "ternary_expression", "conditional_expression", "catch_clause",
+           "except_clause", "switch_statement", "with_statement", "try_statement", "for_statement", "while_statement"}
+_FUNCS = {"arrow_function", "function_expression", "function_declaration", "function_definition", "method_definition"}
+
+
+@register
+class PlaceholderTest(IacRule):
+    id = "MF416"
+    name = "placeholder-test"
+    kind = "IAC_PLACEHOLDER_TEST"
+    level = Level.WARNING
+    summary = "A test that always fails or tests nothing: unconditional `expect(false).toBe(true)`, `assert False`, an empty test body."
+    why = ("Placeholder tests come from generated scaffolding: they fail the pipeline or pass without checking "
+           "anything. A failure inside a guard (`if not outputs: assert False, ...`, a catch block) is a real "
+           "check and is not reported; nor are skipped tests.")
+    bad = {"test/tap-stack.unit.test.ts": "describe('Stack', () => {\n  test('todo', async () => {\n    expect(false).toBe(true);\n  });\n});\n"}
+    good = {"test/tap-stack.unit.test.ts": ("describe('Stack', () => {\n  test('outputs', async () => {\n    if (!outputs) {\n"
+                                            "      expect(false).toBe(true);\n    }\n    expect(outputs.Bucket).toBeDefined();\n  });\n});\n")}
+    trigger = ("expect(true)", "expect(false)", "assert False", "assertTrue(False)", "=> {}", "pass\n")
+
+    def check(self, task, config):
+        files = test_files(task)
+        if task.changed is not None:
+            files = [f for f in files if task.changed.get(f.path)]
+        for hit in self.detect(files, Context(task, config)):
+            yield self.finding(hit.path, hit.line, hit.message, hit.evidence)
+
+    def detect(self, files, ctx):
+        for f in files:
+            if not self.triggered(f) or f.tree is None:
+                continue
+            if f.lang in ("typescript", "tsx", "javascript"):
+                yield from self._ts(f)
+            elif f.lang == "python":
+                yield from self._py(f)
+
+    def _ts(self, f: SourceFile):
+        root = f.tree.root_node
+        caps = langs.captures(f.lang, _TS_PLACEHOLDER, root)
+        for call, fn, matcher, actual, expected in zip(caps.get("call", []), caps.get("fn", []), caps.get("matcher", []),
+                                                        caps.get("actual", []), caps.get("expected", [])):
+            if fn.text == b"expect" and matcher.text in (b"toBe", b"toEqual", b"toStrictEqual") \
+                    and actual.type != expected.type and _unguarded(call) and not _skipped(call):
+                yield self._hit(f, call, f"`{call.text.decode()}` always fails: replace the placeholder with a real assertion.")
+        caps = langs.captures(f.lang, _TS_TEST, root)
+        for test, name, body in zip(caps.get("test", []), caps.get("name", []), caps.get("body", [])):
+            if name.text.split(b".")[0] in (b"test", b"it") and body.named_child_count == 0 and not _skipped(test):
+                yield self._hit(f, test, f"`{name.text.decode()}(...)` has an empty body: it passes without testing anything.")
+
+    def _py(self, f: SourceFile):
+        root = f.tree.root_node
+        caps = langs.captures("python", _PY_PLACEHOLDER, root)
+        methods = {m.parent.parent.id: m.text for m in caps.get("method", [])}
+        for stmt in caps.get("stmt", []):
+            method = methods.get(stmt.id)
+            if stmt.type == "call" and method not in (b"assertTrue", b"assert_"):
+                continue
+            if _unguarded(stmt) and not _skipped(stmt):
+                yield self._hit(f, stmt, f"`{stmt.text.decode()[:60]}` always fails: replace the placeholder with a "
+                                "real assertion.")
+        caps = langs.captures("python", _PY_TEST, root)
+        for test, name, body in zip(caps.get("test", []), caps.get("name", []), caps.get("body", [])):
+            stmts = [c for c in body.named_children if c.type != "comment"]
+            if name.text.startswith(b"test") and stmts and all(_is_pass_or_doc(s) for s in stmts) and not _skipped(test):
+                yield self._hit(f, test, f"`{name.text.decode()}` has no statements: it passes without testing anything.")
+
+    def _hit(self, f: SourceFile, node, message: str) -> Hit:
+        line = node.start_point[0] + 1 + f.offset
+        return Hit(f.path, line, message, f.line_text(line)[:200])
+
+
+def _unguarded(node) -> bool:
+    """No if/catch/loop/ternary between the node and its enclosing function."""
+    n = node.parent
+    while n is not None and n.type not in _FUNCS:
+        if n.type in _GUARDS:
+            return False
+        n = n.parent
+    return True
+
+
+def _skipped(node) -> bool:
+    """Inside `test.skip(...)`, `it.todo`, `xit(...)` or a function decorated with a pytest skip mark."""
+    n = node
+    while n is not None:
+        if n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            if fn is not None and re.search(rb"\.(skip|todo)$|^x(it|test|describe)$", fn.text):
+                return True
+        if n.type == "decorated_definition" and re.search(rb"mark\.(skip|xfail)|unittest\.skip", n.text.split(b"def ", 1)[0]):
+            return True
+        n = n.parent
+    return False
+
+
+def _is_pass_or_doc(stmt) -> bool:
+    if stmt.type == "pass_statement":
+        return True
+    return stmt.type == "expression_statement" and stmt.named_child_count == 1 and stmt.named_children[0].type == "string"
