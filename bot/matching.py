@@ -1,13 +1,16 @@
 """Find quoted code in a task's files, tolerating the edits report authors make to quotes.
 
 Quotes in reports are re-indented, commented (`# Too broad`), elided (`...`, `// ... other config`),
-JSON re-serialised, wrapped, and have their quotes swapped. Both sides are normalised the same way:
+JSON re-serialised, wrapped, condensed, and have their quotes swapped. Both sides are normalised alike:
 
-- comments are stripped per language (`//`, `#`, `/* */`, `--`, `<!-- -->`), string literals kept;
+- comments are stripped from the quote per language (`//`, `#`, `/* */`, `--`, `<!-- -->`), string
+  literals kept (the haystack keeps its comments: a quoted line is then found as part of a line);
 - all whitespace, `,` and `;` are removed (re-indenting, wrapping, re-serialised JSON and trailing
   commas then compare equal), `'` and `` ` `` become `"`;
 - an elision (`...` not followed by an identifier, `…`) is dropped; a line that held one is matched
-  by its parts; lines of punctuation only (`});`) do not count.
+  by its parts; lines of punctuation only (`});`) do not count;
+- a line not found whole, nor as part of a line or across wrapped lines, is found when all its names
+  and literals (three at least) stand close together: condensed code and reordered keys.
 
 A haystack (files of a task) is indexed once: normalised line -> positions, plus one flat string
 for lines quoted in part or wrapped differently. A quote's score is the share of its lines found in
@@ -53,6 +56,7 @@ _COMMENT_RX = {
 _BLOCK_RX = {"slash": re.compile(rf"({_STRING})|/\*.*?\*/", re.S), "html": re.compile(r"()<!--.*?-->", re.S)}
 _REPLACE = [(" ", ""), ("\t", ""), (",", ""), (";", ""), ("'", '"'), ("`", '"'), ("\u2018", '"'), ("\u2019", '"'),
             ("\u201c", '"'), ("\u201d", '"'), ("\u00a0", ""), ("\f", ""), ("\v", "")]
+_REPLACE_ASCII = [(a, b) for a, b in _REPLACE if a.isascii()]
 _ELISION = re.compile(r"\.\.\.(?![\w$({\[\"'])|…")
 _INFORMATIVE = re.compile(r"[A-Za-z0-9]")
 _TOKEN = re.compile(r"[A-Za-z_$][\w$-]*[\w$]|[A-Za-z_$]|\d+(?:\.\d+)*")
@@ -108,7 +112,7 @@ def _normal_text(text: str, lang: str) -> str:
 
 def _squash(text: str) -> str:
     """No whitespace (but newlines), no `,` or `;`, one kind of quote."""
-    for old, new in _REPLACE:
+    for old, new in _REPLACE if not text.isascii() else _REPLACE_ASCII:
         if old in text:
             text = text.replace(old, new)
     return text
@@ -204,8 +208,10 @@ class Haystack:
     def __bool__(self) -> bool:
         return bool(self.flat)
 
-    def positions(self, norm: str, elided: bool, limit: int = 40) -> list[int]:
-        """Positions of one quoted line: exact, else as part of a line or across wrapped lines."""
+    def positions(self, norm: str, elided: bool, limit: int = 40, raw: str = "") -> list[int]:
+        """Positions of one quoted line: exact, else as part of a line or across wrapped lines, else
+        by its names close together (`raw`: the line before normalising, whose names are not run
+        together)."""
         first = self._first.get(norm)
         if first is not None:
             if self._last[norm] == first:
@@ -216,23 +222,40 @@ class Haystack:
                 out.append(k)
             return out
         if elided:
-            return self._parts(norm)
+            return self._parts(norm) or self._tokens_near(raw)
         if len(norm) < 8:
             return []
-        return self._substring(norm, limit)
+        return self._substring(norm, limit) or self._tokens_near(raw)
 
-    def _line_at(self, k: int) -> int:
-        return bisect.bisect_right(self.offsets, k) - 1
+    def _tokens_near(self, raw: str, span: int = 300) -> list[int]:
+        """A line condensed or with its keys reordered (`vpc = Vpc(self, f"vpc", tags={...})` for five
+        lines of code): every name and literal of it close together. Lines with fewer than three names
+        are not matched this way: too little to go on."""
+        tokens = sorted(set(_TOKEN.findall(raw)), key=len, reverse=True)
+        if len(tokens) < 3 or sum(map(len, tokens)) < 12:
+            return []
+        out = []
+        for k in self._offsets_of(tokens[0], 20):
+            near = self.flat[max(0, k - span):k + span]
+            if all(t in near for t in tokens[1:]):
+                out.append(self._line_at(k))
+        return out
 
-    def _substring(self, needle: str, limit: int) -> list[int]:
+    def _offsets_of(self, needle: str, limit: int) -> list[int]:
         out, start = [], 0
         while len(out) < limit:
             k = self.flat.find(needle, start)
             if k < 0:
                 break
-            out.append(self._line_at(k))
+            out.append(k)
             start = k + 1
         return out
+
+    def _line_at(self, k: int) -> int:
+        return bisect.bisect_right(self.offsets, k) - 1
+
+    def _substring(self, needle: str, limit: int) -> list[int]:
+        return [self._line_at(k) for k in self._offsets_of(needle, limit)]
 
     def _parts(self, norm: str) -> list[int]:
         """A line that held an elision (`new Bucket(this, 'B', { ... })`): its parts in order, close together."""
@@ -269,7 +292,8 @@ def match_block(text: str, lang: str, hay: Haystack) -> Match:
     whole = _contiguous(text, lang, qlines, hay)
     if whole is not None:
         return whole
-    cands = [hay.positions(norm, elided) for norm, _, elided in qlines]
+    raw = strip_comments(text.replace("\r\n", "\n").replace("\r", "\n"), lang).split("\n")
+    cands = [hay.positions(norm, elided, raw=raw[i] if i < len(raw) else "") for norm, i, elided in qlines]
     _join_wrapped(qlines, cands, hay)
     chain = _longest_chain(cands)
     if not chain:

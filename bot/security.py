@@ -141,7 +141,13 @@ def _world_ingress(code: str) -> str | None:
     return None
 
 
+_PROSE_HINTS = ("simpl", "to make", "to avoid", "for testing", "convenience", "complexity", "to reduce")
+
+
 def prose_downgrade(text: str) -> str | None:
     """The sentence that says a control was removed for simplicity (or similar), if any."""
+    low = text.lower()
+    if not any(h in low for h in _PROSE_HINTS):  # a cheap test first: the pattern is slow on long text
+        return None
     m = PROSE.search(text)
     return m.group(0) if m else None

@@ -125,3 +125,17 @@ def test_entry_numbers_keep_sub_numbers_and_failure_entries_drop_other_sections(
             "### 1. SSM integration", "", "**Impact**: High", "", "## Lessons Learned", "",
             "### 1. Read the docs", "", "**Impact**: Low")
     assert [C.entry_number(e) for e in C.failure_entries(r)] == ["2.1", "2.2"]
+
+
+def test_scores_that_are_targets_aspects_or_reasons_are_not_read():
+    # Shapes from the corpus sweep that were first read as final scores.
+    r = rep("# R", "", "## Training Quality Score Justification: 8/10", "", "**Why Not 10/10**:", "- one failure only",
+            "", "### Training Quality Score: 7/10", "", "- **Implementation Quality**: 6/10",
+            "- **Architecture Excellence**: 10/10", "", "We elevated the solution to exceed 9/10 training quality.")
+    assert [(s.line, s.number.value) for s in C.final_scores(r)] == [(3, 8), (8, 7)]
+
+
+def test_score_forms_without_a_scale():
+    r = rep("## Verdict", "", "Training Quality: 8.5", '"training_quality": 9', "- Training quality: 7 - 8 range")
+    assert [(s.line, s.number.value, s.form) for s in C.scores(r)] == [(3, 8.5, "training_quality"),
+                                                                     (4, 9, "training_quality")]

@@ -89,6 +89,8 @@ def test_output_commands_generic_and_weakly_labelled_blocks_are_not_evidence():
         entry(model=invented, model_label="**Models often write**:"),
         entry(model=invented, model_label="❌ Wrong:"),  # not attributed to the model
         entry(model="CREATE_FAILED | AWS::S3::Bucket | Logs\nResource handler returned message: \"Invalid request\""),
+        entry(model="// MODEL_RESPONSE is missing this:\n" + invented),  # code the model lacked
+        entry(model="// Model Response\n" + invented + "\n// Ideal Response\nconst q = new sqs.Queue(this, 'Jobs');"),
     ]
     for report in shapes:
         assert not found(task(report), "MF301"), report

@@ -155,3 +155,16 @@ def test_lang_of_fence_and_path():
     assert lang_of("lib/main.tf") == "hcl"
     assert lang_of("lib/TapStack.yml") == "yaml"
     assert lang_of("") == ""
+
+
+def test_condensed_code_and_reordered_keys_match_by_names_close_together():
+    condensed = "const bucket = new s3.Bucket(this, 'LogsBucket', { versioned: true, encryption: s3.BucketEncryption.KMS });"
+    assert match_block(condensed + "\nsuper(scope, id, props);", "ts", hay()).found == 1  # in order: bucket after super
+    assert match_block("super(scope, id, props);\n" + condensed, "ts", hay()).score == 1.0
+    reordered = '"Properties": {"Tags": [{"Value": "data", "Key": "team"}], "VisibilityTimeout": 300, ...}'
+    assert match_block('"Type": "AWS::SQS::Queue",\n' + reordered, "json", hay()).score == 1.0
+    # One invented name is enough not to match.
+    assert match_block("import { TapQueue } from 'aws-cdk-lib/aws-s3';\nforce_destroy: publicRead(team)", "ts", hay()).score == 0.0
+    # Names spread over more than one window of the haystack do not match either.
+    far = Haystack([("a.ts", "const alphaValue = 1;\n" + "x = 0;\n" * 200 + "const betaValue = gammaValue;\n")])
+    assert match_block("foo(alphaValue, betaValue, gammaValue)\nfoo(alphaValue, betaValue, gammaValue)", "ts", far).score == 0.0

@@ -132,7 +132,7 @@ def lead_label(report: Report, line: int, reach: int = 4) -> str:
 
 _NOT_FAILURE_SECTION = re.compile(
     r"\b(enhancements?|features? added|new features|justification|lessons?|learnings?|takeaways?|"
-    r"recommendations?|best practices|strengths|what went well|what (?:the )?model (?:did|got) right|"
+    r"recommendations?|best practices|strengths|what went (?:well|right)|worked well|results after|what (?:the )?model (?:did|got) right|"
     r"conclusion|summary|overview|training (?:value|quality)|knowledge gaps|next steps|improvements? (?:made|in)|"
     r"additional improvements|key (?:insights|improvements)|positive|correct(?:ly)? implemented)\b",
     re.I,
@@ -193,6 +193,18 @@ class NumberedHeading:
     level: int
     line: int
     title: str
+    parent_line: int  # line of the enclosing section's heading (0: none)
+    style: str = ""  # the word before the number ("fix" in "Fix #3"), "" for "3."
+
+
+_SECTION_TITLE = re.compile(r"^\W*\d+[.)]?\s*(summary|overview|introduction|conclusion|lessons?|recommendations?|"
+                            r"next steps|references|appendix)\b", re.I)
+
+
+@per_report
+def heading_numbers(report: Report) -> set[str]:
+    """Every number a heading of the report carries, in any section."""
+    return {m.group(1).upper() for h in report.headings for m in [_TITLE_NUMBER.match(h.text)] if m}
 
 
 @per_report
@@ -202,12 +214,32 @@ def numbered_headings(report: Report) -> list[NumberedHeading]:
     out = []
     for h in report.headings:
         m = _TITLE_NUMBER.match(h.text)
-        if h.level == 1 or not m or (_NOT_ENTRY_TITLE.search(h.text) and not _FAILURE_WORD.search(h.text)):
+        style = re.match(r"^\W*([a-z]*)", h.text, re.I).group(1).lower() if m else ""
+        if h.level == 1 or not m or _SECTION_TITLE.match(h.text):
             continue
         if any(_NOT_FAILURE_SECTION.search(a.text) and not _FAILURE_WORD.search(a.text) for a in h.ancestors()):
             continue
-        out.append(NumberedHeading(m.group(1), h.level, h.line, h.text))
+        out.append(NumberedHeading(m.group(1), h.level, h.line, h.text, h.parent.line if h.parent else 0, style))
     return out
+
+
+_FAILURE_FIELD = re.compile(r"^(impact|severity|issue|problem|fix|root cause|model[_ ]response|ideal[_ ]response|"
+                            r"error|solution|category|what went wrong|failure|before|after)", re.I)
+
+
+def has_failure_fields(e: Entry) -> bool:
+    return any(_FAILURE_FIELD.match(k) for k in e.fields)
+
+
+def documented(e: Entry) -> bool:
+    """An entry that is a failure write-up: numbered, with its own severity or with failure fields
+    (not a "## Verdict" section the parser took for an entry)."""
+    return bool(e.number or own_severity(e) or has_failure_fields(e))
+
+
+def failure_entry_at(report: Report, line: int) -> Entry | None:
+    e = report.entry_at(line)
+    return e if e is not None and documented(e) and e in failure_entries(report) else None
 
 
 def entry_label(e: Entry) -> str:
@@ -323,7 +355,8 @@ def _counts_failures(report: Report, n: int, line: str) -> bool:
 _TOTAL = re.compile(
     rf"\btotal\s+(?:number\s+of\s+)?(?:\w+\s+)?(?P<noun>{COUNTABLE})(?:\s+(?:fixed|found|identified|documented|resolved|"
     rf"addressed|categorized|applied))?{_EMPH}\s*(?:\([^)]*\))?\s*[:=]\s*{_EMPH}\s*(?P<n>\d+)\b"
-    rf"(?!\s*(?:/|%|\.\d|-\s*\d|\+|\w*\s*(?:critical|high|medium|moderate|low)\b))"
+    rf"(?!\s*(?:/|%|\.\d|-\s*\d|\+|\w*\s*(?:critical|high|medium|moderate|low)\b|"
+    rf"(?:categories|types|areas|groups|services|resources|files|tests|checks)\b))"
     rf"|(?<![\w.])(?P<n2>\d+)\s+(?:total\s+)?(?P<noun2>{COUNTABLE})\s+(?P<fx>fixed|resolved|addressed|corrected)\b"
     rf"|\((?P<n3>\d+)\s+total(?:\s+{COUNTABLE})?\)(?=.*$)",
     re.I,
@@ -372,7 +405,7 @@ FINAL, BEFORE, BASE, OTHER = "final", "before", "base", "other"
 _SCORE_FORMS = re.compile(
     r"(?P<a>(?<![\w.])\d+(?:\.\d+)?)(?P<range>\s*[-–]\s*\d+(?:\.\d+)?)?\s*[*_]*\s*/\s*10(?!\d|[.,]\d|\s*\d)"
     r"|^[\s*_>#`-]*SCORE:\s*(?P<b>-?\d+(?:\.\d+)?)"
-    r"|training[_ ]quality\"?\s*[:=]\s*(?P<c>-?\d+(?:\.\d+)?)\b(?!\s*[-/%])"
+    r"|(?i:training[_ ]quality)\"?\s*[:=]\s*(?P<c>-?\d+(?:\.\d+)?)\b(?!\s*[-/%]|\.\d)"
 )
 _TQ_LABEL = re.compile(r"training[ _-]?(?:quality|value)|final\s+(?:adjusted\s+)?(?:training\s+quality\s+)?score|"
                        r"overall\s+(?:training\s+quality\s+)?score|^\W*(?:final\s+|overall\s+)?score\b|\bSCORE:", re.I)
@@ -381,7 +414,7 @@ _OTHER_SCORE = re.compile(r"lint|pylint|eslint|security|compliance|complexity|co
                           r"best practices|documentation|\btests?\b|confidence|severity|\brisk|prompt|impact|"
                           r"requirements?|rating of|difficulty|per[- ]fix|deduction|penalt", re.I)
 _BEFORE = re.compile(r"\b(before|original(?:ly)?|initial(?:ly)?|previous(?:ly)?|prior|starting|baseline|"
-                     r"model[_ ]response|old|first\s+(?:attempt|iteration|pass)|pre-?fix|without|was|were|from|"
+                     r"model[_ ]response|model(?:'s)?\s+(?:quality|score|analysis)|old|first\s+(?:attempt|iteration|pass)|pre-?fix|without|was|were|from|"
                      r"iteration\s+1)\b", re.I)
 _BASE = re.compile(r"\bbase\b", re.I)
 _TARGET = re.compile(r"target|threshold|goal|minimum|required|needed|≥|>=|at least|expected|to reach|to achieve|"
@@ -445,8 +478,7 @@ def _score_role(report, n, line, m, label, form, i, matches) -> str | None:
     earlier = [o for o in matches[:i] if o.group("a")]
     if earlier and re.search(r"→|->|\bto\b", line[earlier[-1].end():m.start()]):
         return FINAL  # the result of "from 4/10 to 8/10"
-    entry = report.entry_at(n)
-    if entry is not None and entry in failure_entries(report):
+    if failure_entry_at(report, n) is not None:
         return OTHER  # a rating of one entry ("Training Value: 8/10" per failure), not the report's score
     context = " ".join([label, lead_label(report, n), *section_titles(report, n)[:1]])
     if re.search(r"\b(after|ideal|final|revised|updated|improved|fixed implementation|current)\b", label, re.I):
@@ -712,8 +744,7 @@ def statements(report: Report) -> list[Statement]:
 def final_state(report: Report, line: int) -> bool:
     """A line that speaks of the task as delivered: outside the failure entries and not in a
     section or block about the state before the fixes or about the failures."""
-    entry = report.entry_at(line)
-    if entry is not None and entry in failure_entries(report):
+    if failure_entry_at(report, line) is not None:
         return False
     sec = report.section_of(line)
     titles = [h.text for h in ([sec] + sec.ancestors() if sec else []) if h.level > 1]

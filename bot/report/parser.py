@@ -34,7 +34,7 @@ from bot.report.model import FIX, MODEL, OUTPUT, CodeBlock, Entry, FileRef, Head
 
 # Block structure only: the inline parser (emphasis, links) is the slow half of markdown-it and the
 # report model needs only code spans, which `_code_spans` reads linearly.
-_MD = MarkdownIt("commonmark", {"maxNesting": 40}).enable("table").disable(
+_MD = MarkdownIt("commonmark", {"maxNesting": 20}).enable("table").disable(
     ["inline", "text_join", "lheading", "reference", "html_block"])
 
 SEVERITY_RE = re.compile(r"\b(critical|high|medium|moderate|low|minor|major|severe)\b", re.I)
@@ -369,11 +369,14 @@ def _inline_code(content: str, line0: int, lines: list[str], out: list[InlineCod
     if "`" not in content:
         return
     offset, line_no = 0, line0
+    label_line, label, role = 0, "", None
     for body, start in _code_spans(content):
         line_no += content.count("\n", offset, start)
         offset = start
-        label = _label_of_line(lines, line_no)
-        out.append(InlineCode(body, line_no, code_role(label), label))
+        if line_no != label_line:  # one label per line, however many spans it holds
+            label_line, label = line_no, _label_of_line(lines, line_no)
+            role = code_role(label)
+        out.append(InlineCode(body, line_no, role, label))
 
 
 def _label_before(lines: list[str], fence_line: int) -> str:

@@ -26,10 +26,6 @@ def _report(text: str, **extra: str) -> dict[str, str]:
 
 # --- MF201 counts -------------------------------------------------------------------------------
 
-_ENTRY_FIELD = re.compile(r"^(impact|severity|issue|problem|fix|root cause|model[_ ]response|ideal[_ ]response|"
-                          r"error|solution|category|what went wrong|failure)", re.I)
-
-
 def _severity_tally(entries, attr: str) -> dict[str, list]:
     out: dict[str, list] = {s: [] for s in SEVERITIES}
     for e in entries:
@@ -102,7 +98,7 @@ class CountMismatch(Rule):
     def _totals(self, report, entries):
         # Entries that group several issues ("1. Security Issues" with a bullet list) cannot be
         # counted against a total: only reports whose entries are single, documented failures.
-        documented = [e for e in entries if C.own_severity(e) or any(_ENTRY_FIELD.match(k) for k in e.fields)]
+        documented = [e for e in entries if C.own_severity(e) or C.has_failure_fields(e)]
         if len(entries) < 2 or len(documented) < 0.8 * len(entries):
             return
         numbered = {C.entry_number(e) for e in entries if e.number}
@@ -136,6 +132,10 @@ class CountMismatch(Rule):
                                    f"Stated {claim.number.text} Category {claim.category} fixes, but {len(items)} are listed below it.",
                                    evidence="listed: " + "; ".join(f"line {n}: {t[:60]}" for n, t in items[:8]),
                                    end_line=items[-1][0])
+
+
+def _heading_lines(report) -> set[int]:
+    return {h.line for h in report.headings}
 
 
 # --- MF202 arithmetic ---------------------------------------------------------------------------
@@ -541,20 +541,31 @@ class SelfContradiction(Rule):
         for h in C.numbered_headings(report):
             m = re.fullmatch(r"([A-Z]{0,2})-?(\d+)", h.number, re.I)
             if m:
-                seqs.setdefault((m.group(1).upper(), h.level), []).append((int(m.group(2)), h))
-        for (prefix, _), seq in seqs.items():
-            pairs = list(zip(seq, seq[1:]))
-            gaps = [(a, ea, b, eb) for (a, ea), (b, eb) in pairs if b > a + 1 and not self._seen(report, ea, eb, a, b)]
+                seqs.setdefault((m.group(1).upper(), h.level, h.style), []).append((int(m.group(2)), h))
+        for (prefix, _, _), seq in seqs.items():
+            # A numbered heading line the parser did not see between two of them: the sequence is not known.
+            pairs = [(a, ea, b, eb) for (a, ea), (b, eb) in zip(seq, seq[1:]) if not self._hidden(report, ea, eb)]
+            used = C.heading_numbers(report)  # a missing number used elsewhere: ordering, not a gap
+            gaps = [(a, ea, b, eb) for a, ea, b, eb in pairs
+                    if b > a + 1 and not used & {f"{prefix}{k}" for k in range(a + 1, b)}
+                    and not self._seen(report, ea, eb, a, b)]
             if len(gaps) == 1:  # several gaps: the numbers come from elsewhere (a bug list), not a slip
                 a, ea, b, eb = gaps[0]
                 gap = f"{prefix}{a + 1}" if b == a + 2 else f"{prefix}{a + 1}-{prefix}{b - 1}"
                 yield self.finding(report.path, eb.line, f"Entry {prefix}{b} follows {prefix}{a} (line {ea.line}): {gap} missing.",
                                    evidence=eb.title[:80])
-            for (a, ea), (b, eb) in pairs:
-                if a == b:
+            for a, ea, b, eb in pairs:
+                if a == b and (ea.parent_line == eb.parent_line or b != 1):  # "1." again in a new section restarts
                     yield self.finding(report.path, eb.line,
                                        f"Entry number {prefix}{b} is used twice (lines {ea.line} and {eb.line}).",
                                        evidence=f"line {ea.line}: {ea.title[:60]}; line {eb.line}: {eb.title[:60]}")
+
+    @staticmethod
+    def _hidden(report, ea, eb) -> bool:
+        """A "## N." line between two numbered headings that the parser did not take as a heading
+        (an unbalanced fence swallowed it, for instance): the numbering seen is incomplete."""
+        return any(re.match(r"^\s{0,3}#{2,6}\s*\W*(?:[a-z]+\s*#?\s*)?\d+[.):]", report.line_text(n), re.I)
+                   for n in range(ea.line + 1, eb.line) if n not in _heading_lines(report))
 
     @staticmethod
     def _seen(report, ea, eb, a: int, b: int) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterator
 
 from bot.findings import Level
@@ -47,9 +47,10 @@ _OUTPUT_LINE = re.compile(
     r"^\s*(\$ |> |npm |npx |yarn |pnpm |cdk |cdktf |terraform |tofu |pulumi |aws |pip |pipenv |python3? -|go (?:test|run|build)|"
     r"mvn |gradle |docker |kubectl |curl |cd |export |\w*Error\b|ERROR\b|error[:\[]|Traceback|FAIL\b|PASS\b|✓|✗|●|╷|│|"
     r"at [\w.<>]+ \(|\d{4}-\d\d-\d\dT|\[\d\d:\d\d|Warning:|WARN|npm ERR|E\s+\w+Error|\w+ \| |"
-    r".*\b(?:CREATE|UPDATE|DELETE|ROLLBACK)_(?:FAILED|COMPLETE|IN_PROGRESS)\b|Terraform (?:plan|will|has)|Plan:|Apply complete|"
-    r".*[├└]|[\w.-]+/$|.*\bwarning:\s)"
+    r"Terraform (?:plan|will|has)|Plan:|Apply complete|[\w.-]+/$)"
 )
+# Output markers anywhere in a line (stack events, tree listings, warnings).
+_OUTPUT_ANYWHERE = re.compile(r"\b(?:CREATE|UPDATE|DELETE|ROLLBACK)_(?:FAILED|COMPLETE|IN_PROGRESS)\b|[├└]|\bwarning:\s")
 # Labels that name the model as the author of a snippet: weak labels ("wrong", "❌") also mark code
 # of QA attempts, tests and illustrations, which need not be in MODEL_RESPONSE.md.
 _MODEL_AUTHOR = re.compile(r"model|generated|\bbefore\b|\bLLM\b", re.I)
@@ -158,16 +159,21 @@ _ROOT_CONFIG = re.compile(r"^\s*(?:module \S+$|require \(|go \d)|\"(?:compilerOp
 
 def checkable(block: CodeBlock) -> bool:
     """A block that quotes code (not output, commands, prose, an example or root toolchain config)."""
-    lines = [line for line in block.text.split("\n") if line.strip()]
-    if not lines or block.lang in _SKIP_LANGS or _ROOT_CONFIG.search(block.text):
+    return _checkable(block.text, block.lang, block.label or "")
+
+
+@lru_cache(maxsize=2048)  # several rules ask about the same block
+def _checkable(text: str, lang: str, label: str) -> bool:
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines or lang in _SKIP_LANGS or _ROOT_CONFIG.search(text):
         return False
-    if _GENERIC_LABEL.search(block.label or "") or _GENERIC_LABEL.search(_comment_label(lines[0])):
+    if _GENERIC_LABEL.search(label) or _GENERIC_LABEL.search(_comment_label(lines[0])):
         return False
-    output = sum(1 for line in lines if _OUTPUT_LINE.match(line))
+    output = sum(1 for line in lines if _OUTPUT_LINE.match(line) or _OUTPUT_ANYWHERE.search(line))
     if _OUTPUT_LINE.match(lines[0]) or output >= 0.2 * len(lines):
         return False
     code_like = sum(1 for line in lines if _CODE_CHARS.search(line))
-    return code_like >= 0.5 * len(lines) and len(normalise(block.text, block.lang)) >= 2
+    return code_like >= 0.5 * len(lines) and len(normalise(text, lang)) >= 2
 
 
 _GENERIC_ENTRY = re.compile(r"\b(typical(?:ly)?|commonly|common (?:mistakes?|patterns?|failures?|errors?)|models? (?:often|usually|tend))\b", re.I)
@@ -185,10 +191,24 @@ def _comment_label(line: str) -> str:
     return line if re.match(r"^\s*(#|//|--|/\*|<!--)", line) else ""
 
 
+# "MODEL_RESPONSE is missing this:" labels code the model did not write.
+_NOT_WRITTEN = re.compile(r"\b(missing|lack\w*|absent|omitted|did not|didn't|does not|should (?:have|be)|needs?|"
+                          r"instead|expected)\b", re.I)
+_FIX_WORD = re.compile(r"\b(ideal|fix(?:ed)?|correct(?:ed)?|after)\b", re.I)
+
+
 def by_model(block: CodeBlock) -> bool:
-    """Whether the report says the model wrote this block (not only that it is wrong)."""
+    """Whether the report says the model wrote this block (not only that it is wrong, nor that it lacks it)."""
     first = next((line for line in block.text.split("\n") if line.strip()), "")
-    return bool(_MODEL_AUTHOR.search(block.label or "") or _MODEL_AUTHOR.search(_comment_label(first)))
+    label = _comment_label(first) if _MODEL_AUTHOR.search(_comment_label(first)) else (block.label or "")
+    return bool(_MODEL_AUTHOR.search(label)) and not _NOT_WRITTEN.search(label) and not mixed(block)
+
+
+def mixed(block: CodeBlock) -> bool:
+    """A block that holds the model's code and the fix, each under its own comment: neither side alone."""
+    comments = [line for line in block.text.split("\n")[1:] if _comment_label(line)]
+    return any(_MODEL_AUTHOR.search(c) for c in comments) or \
+        any(_FIX_WORD.search(c) and not _MODEL_AUTHOR.search(c) for c in comments) and block.role == MODEL
 
 
 def checkable_inline(code: InlineCode, report: Report) -> bool:
@@ -342,7 +362,8 @@ class EvidenceNotInFinal(Rule):
         report = task.report
         not_applied = {fix.line for _, fix, _ in _not_applied(task, ev)}
         for block in report.code_blocks:
-            if block.role != FIX or block.line in not_applied or not checkable(block) or generic_entry(report, block):
+            if block.role != FIX or block.line in not_applied or not checkable(block) or generic_entry(report, block) \
+                    or mixed(block):
                 continue
             m = match_block(block.text, block.lang, ev.final)
             if m.total < 2 or m.score >= ABSENT:
@@ -794,18 +815,18 @@ class Provenance(Rule):
                 yield self.finding(MODEL_RESPONSE, n, f"MODEL_RESPONSE.md says \"{(m.group(1) or m.group(2)).strip()}\": "
                                    "text written after the model's answer was tested.", evidence=lines[n - 1].strip()[:200])
                 break
-        ideal_text = task.ideal_response or ""
-        if not 0.5 < len(text) / max(1, len(ideal_text)) < 2:
-            return  # sizes too far apart to be the same code
-        mine = _code_of(fenced_blocks(text))
-        if len(mine) < 40:  # a short snippet may well be shared
-            return
+        # Cheap tests first: the longest line of the other code must be in MODEL_RESPONSE.md at all.
         ideal = _code_of(evidence_of(task).ideal_blocks)
-        if mine == ideal:
-            yield self.finding(MODEL_RESPONSE, 1, f"The code of MODEL_RESPONSE.md ({len(mine)} lines) is identical to "
-                               f"{IDEAL_RESPONSE}'s: the model's original looks overwritten.")
-            return
-        sources = [x.strip() for p in task.source_paths for x in task.files[p].split("\n") if x.strip()]
-        if sources and sorted(mine) == sorted(sources):
-            yield self.finding(MODEL_RESPONSE, 1, f"The code of MODEL_RESPONSE.md ({len(mine)} lines) is identical to "
-                               "the final source files: the model's original looks overwritten.")
+        if len(ideal) >= 40 and max(ideal, key=len) in text:
+            mine = _code_of(fenced_blocks(text))
+            if mine == ideal:
+                yield self.finding(MODEL_RESPONSE, 1, f"The code of MODEL_RESPONSE.md ({len(mine)} lines) is identical "
+                                   f"to {IDEAL_RESPONSE}'s: the model's original looks overwritten.")
+                return
+        texts = [task.files[p] for p in task.source_paths]
+        if texts and all(max(t.split("\n"), key=len).strip() in text for t in texts):
+            sources = [x.strip() for t in texts for x in t.split("\n") if x.strip()]
+            mine = _code_of(fenced_blocks(text))
+            if len(sources) >= 40 and sorted(mine) == sorted(sources):
+                yield self.finding(MODEL_RESPONSE, 1, f"The code of MODEL_RESPONSE.md ({len(mine)} lines) is identical "
+                                   "to the final source files: the model's original looks overwritten.")

@@ -235,7 +235,7 @@ class DeprecatedResource(IacRule):
            "lib/index.ts": "import * as aws from '@pulumi/aws';\nconst bucket = new aws.s3.BucketV2('data', {});\n"}
     good = {"package.json": '{"dependencies": {"@pulumi/aws": "^6.50.0"}}\n',
             "lib/index.ts": "import * as aws from '@pulumi/aws';\nconst bucket = new aws.s3.BucketV2('data', {});\n"}
-    trigger = ("V2", "v2", "nodejs", "NODEJS_", "python2", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10",
+    trigger = ("V2", "v2", "s3.Bucket(", "nodejs", "NODEJS_", "python2", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10",
                "PYTHON_2", "PYTHON_3_6", "PYTHON_3_7", "PYTHON_3_8", "PYTHON_3_9", "PYTHON_3_10", "java8", "JAVA_8",
                "go1.x", "GO_1_X", "dotnet", "DOTNET", "ruby2", "ruby3.2", "RUBY_2", "RUBY_3_2", "provided")
 

@@ -170,7 +170,7 @@ class HardcodedRegion(_HardcodedRule):
     id = "MF403"
     name = "hardcoded-region"
     kind = "IAC_HARDCODED_REGION"
-    trigger = ("arn:aws", "amazonaws.com", "widgets", "execute-api", "dkr.ecr")
+    trigger = ("arn:aws", "amazonaws.com", "com.amazonaws.", "widgets", "execute-api", "dkr.ecr")
     level = Level.WARNING
     summary = "A region is hard-coded in an ARN, a service principal or endpoint, or a dashboard body."
     why = ("A stack with `arn:aws:logs:us-east-1:...` or `logs.us-east-1.amazonaws.com` in it breaks or silently "
@@ -220,7 +220,7 @@ class HardcodedAccount(_HardcodedRule):
     id = "MF404"
     name = "hardcoded-account"
     kind = "IAC_HARDCODED_ACCOUNT"
-    trigger = ("arn:aws", ".dkr.", "ccount")
+    trigger = ("arn:aws", ".dkr.", "ccount", "AWS")
     level = Level.WARNING
     summary = "A 12-digit AWS account id is hard-coded in an ARN, an image URI or an account property."
     why = ("The stack only works in that one account. Env fallbacks (`process.env.CDK_DEFAULT_ACCOUNT || "

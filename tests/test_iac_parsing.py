@@ -1,0 +1,193 @@
+"""The IaC views: CloudFormation YAML/JSON against PyYAML/json, Terraform, TS and Python value trees."""
+
+import json
+
+import pytest
+import yaml
+
+from bot.iac.files import SourceFile, fenced_blocks
+from bot.iac.values import COND, FALLBACK
+from bot.iac.views import resources, statements
+
+
+class CfnLoader(yaml.SafeLoader):
+    """PyYAML with CloudFormation short-form tags, the way cfn-lint and aws-cli read them."""
+
+
+def _tag(loader, suffix, node):
+    name = suffix
+    key = {"Ref": "Ref", "Condition": "Condition"}.get(name, "Fn::" + name)
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {key: value}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+TEMPLATES = [
+    """AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Retain
+    Properties:
+      BucketName: !Sub 'logs-${EnvironmentSuffix}-${AWS::AccountId}'
+      Arn: !GetAtt Key.Arn
+      Enc: !If [IsProd, !Ref Key, !Ref AWS::NoValue]
+      Joined: !Join ['', [a, !Ref B]]
+      Nums: [1, 2.5, 0x1F, -3, 1_000]
+      Flags: [true, false, yes, no, on, off, ~, null]
+      Quoted: "line\\nnext \\u00e9"
+      Single: 'it''s'
+      Folded: >
+        one
+        two
+
+        three
+      Literal: |
+        a
+          b
+      Strip: |-
+        kept
+      Flow: {a: 1, b: [x, "y"], c: {d: e}}
+      Multi: plain text
+        continued here
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: !Sub 'logs.${AWS::Region}.amazonaws.com'}
+            Action: ['kms:Encrypt*']
+            Resource: '*'
+""",
+    """Resources:
+  Anchored:
+    Type: AWS::SNS::Topic
+    Properties: &props
+      TopicName: alerts
+  Copy:
+    Type: AWS::SNS::Topic
+    Properties: *props
+  Empty:
+    Type: AWS::SQS::Queue
+    Properties:
+      Value:
+      Str: !!str 123
+""",
+]
+
+
+def _cfn(text, lang="yaml"):
+    return SourceFile("lib/template." + lang, lang, text)
+
+
+@pytest.mark.parametrize("text", TEMPLATES)
+def test_cloudformation_yaml_view_equals_pyyaml(text):
+    f = _cfn(text)
+    assert f.platform == "cfn"
+    assert f.root.py() == yaml.load(text, Loader=CfnLoader)
+
+
+def test_cloudformation_json_view_equals_json():
+    data = {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {
+        "Name": "a\"b\\u00e9", "N": [1, 2.5, -3e2], "T": True, "Z": None,
+        "If": {"Fn::If": ["C", {"Ref": "X"}, {"Ref": "AWS::NoValue"}]}}}}}
+    text = json.dumps(data, indent=2)
+    f = _cfn(text, "json")
+    assert f.root.py() == json.loads(text)
+    (bucket,) = resources(f)
+    assert (bucket.type, bucket.name, bucket.line) == ("AWS::S3::Bucket", "B", 3)
+    ref = bucket.prop("If").get("Fn::If").items[1]
+    assert ref.flags & COND
+
+
+def test_cloudformation_resources_lines_and_statements():
+    f = _cfn(TEMPLATES[0])
+    by_name = {r.name: r for r in resources(f)}
+    assert by_name["Bucket"].line == 4 and by_name["Key"].type == "AWS::KMS::Key"
+    (st,) = statements(f)
+    assert st.allows and [a.text for a in st.actions] == ["kms:Encrypt*"]
+    assert st.principal.get("Service").get("Fn::Sub").text == "logs.${AWS::Region}.amazonaws.com"
+    # Fn::If branches are conditional
+    enc = by_name["Bucket"].prop("Enc")
+    assert all(v.flags & COND for v in enc.get("Fn::If").items[1:])
+
+
+def test_terraform_resources_blocks_and_jsonencode():
+    text = '''resource "aws_kms_key" "logs" {
+  enable_key_rotation = true
+  lifecycle {
+    prevent_destroy = true
+  }
+  policy = jsonencode({
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "logs.amazonaws.com" }
+      Action    = ["kms:Encrypt*", "kms:Decrypt*"]
+    }]
+  })
+  name = var.prod ? "a-${var.suffix}" : "b"
+}
+'''
+    f = SourceFile("lib/main.tf", "hcl", text)
+    (key,) = resources(f)
+    assert (key.type, key.name, key.line) == ("aws_kms_key", "logs", 1)
+    assert key.node.get("lifecycle").get("prevent_destroy").is_true()
+    (st,) = statements(f)
+    assert [a.text for a in st.actions] == ["kms:Encrypt*", "kms:Decrypt*"] and st.line == 7
+    name = key.node.get("name")
+    assert name.items[0].kind == "tpl" and all(v.flags & COND for v in name.items)
+
+
+def test_typescript_calls_props_conditionals_fallbacks_and_comments():
+    text = """import * as s3 from 'aws-cdk-lib/aws-s3';
+// new s3.Bucket(this, 'Commented', { removalPolicy: RemovalPolicy.RETAIN });
+const account = process.env.CDK_DEFAULT_ACCOUNT || '123456789012';
+const bucket = new s3.Bucket(this, 'Data', {
+  bucketName: `data-${environmentSuffix}`,
+  removalPolicy: isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  ...common,
+});
+if (isProd) { bucket.applyRemovalPolicy(RemovalPolicy.RETAIN); }
+"""
+    f = SourceFile("lib/stack.ts", "typescript", text)
+    buckets = [r for r in resources(f) if r.type == "s3.Bucket"]
+    assert len(buckets) == 1 and buckets[0].name == "Data" and buckets[0].line == 4
+    props = buckets[0].props
+    assert props.get("bucketName").kind == "tpl" and props.flags  # spread: absent keys undecidable
+    retains = [n for n, _ in f.nodes if n.kind == "ref" and n.text.endswith("RETAIN")]
+    assert len(retains) == 2 and all(n.flags & COND for n in retains)  # the comment is no value
+    fallback = [n for n, _ in f.strings if n.text == "123456789012"]
+    assert fallback and fallback[0].flags & FALLBACK
+
+
+def test_python_calls_kwargs_and_conditionals():
+    text = """import os
+bucket = s3.Bucket(self, "Data", removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+                   encryption=s3.BucketEncryption.KMS)
+account = os.environ.get("ACCOUNT", "123456789012")
+# s3.Bucket(self, "Old", removal_policy=RemovalPolicy.RETAIN)
+"""
+    f = SourceFile("lib/stack.py", "python", text)
+    (bucket,) = [r for r in resources(f) if r.type == "s3.Bucket"]
+    assert bucket.name == "Data" and bucket.props.get("encryption").text == "s3.BucketEncryption.KMS"
+    retains = [n for n, _ in f.nodes if n.kind == "ref" and n.text.endswith("RETAIN")]
+    assert len(retains) == 1 and retains[0].flags & COND
+    (default,) = [n for n, _ in f.strings if n.text == "123456789012"]
+    assert default.flags & FALLBACK
+
+
+def test_fenced_blocks_keep_markdown_lines():
+    md = "# Response\n\n```typescript\nconst a = 'x';\n```\n\ntext\n\n```yaml\nResources: {}\n```\n"
+    blocks = fenced_blocks(md, "lib/MODEL_RESPONSE.md")
+    assert [(b.lang, b.offset) for b in blocks] == [("typescript", 3), ("yaml", 9)]
+    (s,) = blocks[0].strings
+    assert s[0].line == 4  # the line in MODEL_RESPONSE.md

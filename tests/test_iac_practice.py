@@ -1,0 +1,111 @@
+"""Convention and deploy-blocker IaC rules (MF409-MF416) on each platform they cover."""
+
+import pytest
+
+from bot.config import Config
+from tests.conftest import review_files
+
+HA = {"lib/PROMPT.md": "Create a highly available VPC across three availability zones.\n"}
+SUFFIX_Y = "Parameters:\n  EnvironmentSuffix:\n    Type: String\n"
+
+CASES = [
+    # MF409 single NAT (only where the prompt asks for high availability)
+    ("MF409", {**HA, "lib/tap-stack.ts": "new ec2.Vpc(this, 'V', { maxAzs: 3, natGateways: 1 });\n"}, True),
+    ("MF409", {"lib/tap-stack.ts": "new ec2.Vpc(this, 'V', { maxAzs: 3, natGateways: 1 });\n"}, False),
+    ("MF409", {**HA, "lib/tap-stack.ts": "new ec2.Vpc(this, 'V', { maxAzs: 3, natGateways: isProd ? 3 : 1 });\n"}, False),
+    ("MF409", {**HA, "lib/tap_stack.py": "ec2.Vpc(self, 'V', max_azs=2, nat_gateways=1)\n"}, True),
+    ("MF409", {**HA, "lib/template.yaml": "Resources:\n  Nat:\n    Type: AWS::EC2::NatGateway\n  PrivateSubnet1:\n"
+                                          "    Type: AWS::EC2::Subnet\n  PrivateSubnet2:\n    Type: AWS::EC2::Subnet\n"}, True),
+    ("MF409", {**HA, "lib/template.json": '{"Resources": {"Nat1": {"Type": "AWS::EC2::NatGateway"}, "Nat2": {"Type": '
+                                          '"AWS::EC2::NatGateway"}, "PrivateA": {"Type": "AWS::EC2::Subnet"}, "PrivateB": '
+                                          '{"Type": "AWS::EC2::Subnet"}}}'}, False),
+    ("MF409", {**HA, "lib/main.tf": 'resource "aws_nat_gateway" "n" {\n  subnet_id = "x"\n}\nresource "aws_subnet" "private" {\n'
+                                    '  count = 3\n}\n'}, True),
+    ("MF409", {**HA, "lib/main.tf": 'resource "aws_nat_gateway" "n" {\n  count = 3\n}\nresource "aws_subnet" "private" {\n'
+                                    '  count = 3\n}\n'}, False),
+    # MF410 alarm without treatMissingData
+    ("MF410", {"lib/template.yaml": "Resources:\n  A:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Threshold: 1\n"}, True),
+    ("MF410", {"lib/template.json": '{"Resources": {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Threshold": 1, '
+                                    '"TreatMissingData": "breaching"}}}}'}, False),
+    ("MF410", {"lib/tap-stack.ts": "new cloudwatch.Alarm(this, 'A', { metric, threshold: 1 });\n"}, True),
+    ("MF410", {"lib/tap-stack.ts": "new cloudwatch.Alarm(this, 'A', { ...common, metric });\n"}, False),  # spread: unknown
+    ("MF410", {"lib/tap_stack.py": "fn.metric_errors().create_alarm(self, 'A', threshold=1, evaluation_periods=1)\n"}, True),
+    ("MF410", {"lib/tap_stack.py": "cloudwatch.Alarm(self, 'A', metric=m, threshold=1,\n"
+                                   "    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)\n"}, False),
+    # MF411 physical names without the environment suffix
+    ("MF411", {"lib/template.yaml": SUFFIX_Y + "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+                                              "      TableName: orders\n"}, True),
+    ("MF411", {"lib/template.yaml": "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: orders\n"}, False),
+    ("MF411", {"lib/main.tf": 'variable "environment_suffix" {}\nresource "aws_s3_bucket" "b" {\n  bucket = "audit-logs"\n}\n'}, True),
+    ("MF411", {"lib/main.tf": 'variable "environment_suffix" {}\nresource "aws_s3_bucket" "b" {\n'
+                              '  bucket = "audit-logs-${var.environment_suffix}"\n}\n'}, False),
+    ("MF411", {"lib/tap-stack.ts": "const environmentSuffix = props.environmentSuffix;\n"
+                                   "new lambda.Function(this, 'F', { functionName: 'processor' });\n"}, True),
+    ("MF411", {"lib/tap-stack.ts": "const environmentSuffix = props.environmentSuffix;\n"
+                                   "new lambda.Function(this, 'F', { functionName: `processor-${environmentSuffix}` });\n"}, False),
+    ("MF411", {"lib/tap_stack.py": "environment_suffix = props.environment_suffix\n"
+                                   "sqs.Queue(self, 'Q', queue_name='jobs')\n"}, True),
+    # MF412 deprecated runtimes (by the task's start date) and Pulumi S3 resources by provider version
+    ("MF412", {"metadata.json": '{"startedAt": "2025-10-01T00:00:00Z"}',
+               "lib/template.yaml": "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: nodejs18.x\n"}, True),
+    ("MF412", {"metadata.json": '{"startedAt": "2025-06-01T00:00:00Z"}',
+               "lib/template.yaml": "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: nodejs18.x\n"}, False),
+    ("MF412", {"metadata.json": '{"startedAt": "2025-10-01"}',
+               "lib/main.tf": 'resource "aws_lambda_function" "f" {\n  runtime = "python3.8"\n}\n'}, True),
+    ("MF412", {"metadata.json": '{"startedAt": "2025-10-01"}',
+               "lib/tap-stack.ts": "new lambda.Function(this, 'F', { runtime: lambda.Runtime.NODEJS_16_X });\n"}, True),
+    ("MF412", {"metadata.json": '{"startedAt": "2025-10-01"}',
+               "lib/tap_stack.py": "_lambda.Function(self, 'F', runtime=_lambda.Runtime.PYTHON_3_12)\n"}, False),
+    ("MF412", {"requirements.txt": "pulumi-aws>=7.0.0,<8\n",
+               "lib/tap_stack.py": "import pulumi_aws as aws\nb = aws.s3.BucketVersioningV2('v', bucket=b.id)\n"}, True),
+    ("MF412", {"requirements.txt": "pulumi-aws>=6.0.0,<7\n",
+               "lib/tap_stack.py": "import pulumi_aws as aws\nb = aws.s3.Bucket('b', versioning={'enabled': True})\n"}, True),
+    ("MF412", {"lib/tap_stack.py": "import pulumi_aws as aws\nb = aws.s3.BucketV2('b')\n"}, False),  # no pin: undecidable
+    # MF413 duplicate Step Functions states
+    ("MF413", {"lib/template.yaml": "Resources:\n  SM:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
+                                    "      Definition:\n        StartAt: A\n        States:\n          A:\n            Type: Parallel\n"
+                                    "            End: true\n            Branches:\n              - StartAt: A\n                States:\n"
+                                    "                  A: {Type: Pass, End: true}\n"}, True),
+    ("MF413", {"lib/template.json": '{"Resources": {"SM": {"Type": "AWS::StepFunctions::StateMachine", "Properties": '
+                                    '{"DefinitionString": "{\\"StartAt\\": \\"A\\", \\"States\\": {\\"A\\": {\\"Type\\": \\"Map\\", '
+                                    '\\"End\\": true, \\"Iterator\\": {\\"StartAt\\": \\"B\\", \\"States\\": {\\"B\\": {\\"Type\\": '
+                                    '\\"Pass\\", \\"End\\": true}}}}}}"}}}}'}, False),
+    ("MF413", {"lib/tap-stack.ts": "const def = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Map', End: true,\n"
+                                   "  ItemProcessor: { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } } } } });\n"}, True),
+    ("MF413", {"lib/tap_stack.py": "definition = {'StartAt': 'A', 'States': {'A': {'Type': 'Pass', 'Next': 'B'}, "
+                                   "'B': {'Type': 'Succeed'}}}\n"}, False),
+    # MF415 SSM reserved prefix
+    ("MF415", {"lib/main.tf": 'resource "aws_ssm_document" "d" {\n  name = "AWS-CustomPatch"\n  document_type = "Command"\n}\n'}, True),
+    ("MF415", {"lib/main.tf": 'resource "aws_ssm_document" "d" {\n  name = "custom-patch"\n  document_type = "Command"\n}\n'}, False),
+    ("MF415", {"lib/tap-stack.ts": "new ssm.CfnDocument(this, 'D', { name: 'amazon-ops', content: {} });\n"}, True),
+    ("MF415", {"lib/tap_stack.py": "ssm.CfnDocument(self, 'D', name='ops-runbook', content={})\n"}, False),
+    ("MF415", {"lib/template.json": '{"Resources": {"D": {"Type": "AWS::SSM::Document", "Properties": {"Name": "aws-x"}}}}'}, True),
+    # MF416 placeholder tests
+    ("MF416", {"test/stack.unit.test.ts": "test('x', () => {\n  expect(false).toBe(true);\n});\n"}, True),
+    ("MF416", {"test/stack.unit.test.ts": "test('x', () => {\n  try { run(); } catch (e) { expect(true).toBe(false); }\n});\n"}, False),
+    ("MF416", {"test/stack.unit.test.ts": "test.skip('x', () => {\n  expect(false).toBe(true);\n});\n"}, False),
+    ("MF416", {"test/stack.unit.test.ts": "it('does nothing', () => {});\n"}, True),
+    ("MF416", {"tests/unit/test_stack.py": "def test_placeholder():\n    assert False, 'write me'\n"}, True),
+    ("MF416", {"tests/unit/test_stack.py": "def test_outputs():\n    if not outputs:\n        assert False, 'no outputs'\n"
+                                           "    assert outputs['Bucket']\n"}, False),
+    ("MF416", {"tests/unit/test_stack.py": "def test_todo(self):\n    pass\n"}, True),
+    ("MF416", {"tests/unit/test_stack.py": "# assert False\ndef test_ok():\n    assert 'assert False' != ''\n"}, False),
+]
+
+
+@pytest.mark.parametrize("rule,files,fires", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule(rule, files, fires):
+    review = review_files(files)
+    assert not review.errors, review.errors
+    hits = [f for f in review.findings if f.rule == rule]
+    assert bool(hits) == fires, hits
+
+
+def test_alarm_notice_level_and_review_date_setting():
+    files = {"lib/template.yaml": "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.9\n"}
+    early = Config(settings={"iac": {"review_date": "2025-01-01"}})
+    late = Config(settings={"iac": {"review_date": "2026-01-01"}})
+    assert "MF412" not in {f.rule for f in review_files(files, early).findings}
+    assert "MF412" in {f.rule for f in review_files(files, late).findings}
+    alarm = review_files({"lib/template.yaml": "Resources:\n  A:\n    Type: AWS::CloudWatch::Alarm\n    Properties: {}\n"})
+    assert [str(f.level) for f in alarm.findings if f.rule == "MF410"] == ["notice"]
