@@ -56,7 +56,7 @@ def main() -> int:
 
     n_reports = with_entries = n_entries = with_sev = with_num = with_cat = 0
     n_code = code_role = sev_reports = sev_complete = 0
-    sources, shapes = Counter(), Counter()
+    sources, shapes, roles = Counter(), Counter(), Counter()
     start = time.perf_counter()
     for name, text in reports(Path(args.corpus), Path(args.seeds)):
         report = parse_report(text)
@@ -81,6 +81,7 @@ def main() -> int:
             for c in e.code:
                 n_code += 1
                 code_role += c.role is not None
+                roles[c.role] += 1
                 if args.list == "no-role" and c.role is None:
                     print(f"NO ROLE {name}:{c.line}: label {c.label[:90]!r}")
     elapsed = time.perf_counter() - start
@@ -93,7 +94,8 @@ def main() -> int:
           f"(of them, with every entry's severity read: {pct(sev_complete, sev_reports)})")
     print(f"entries with a number:        {pct(with_num, n_entries)}")
     print(f"entries with a category:      {pct(with_cat, n_entries)}")
-    print(f"code blocks in entries with a role: {pct(code_role, n_code)}")
+    print(f"code blocks in entries with a role: {pct(code_role, n_code)}  "
+          f"({', '.join(f'{k} {v}' for k, v in roles.most_common() if k)})")
     return 0
 
 

@@ -1,16 +1,21 @@
 """Corpus sweep: review every PR of ../shared/corpus/prs in one process and print the figures.
 
-    .venv/bin/python bench/sweep.py [--corpus DIR] [--rules MF2] [--show MF201] [--limit N]
+    .venv/bin/python bench/sweep.py [--corpus DIR] [--rules MF2] [--show MF201] [--sample N] [--limit N]
+                                    [--rule-times]
 
 Prints PRs reviewed, errors and crashes, findings per rule and per kind, the share of PRs with each
-kind, and time per PR (median, p99) and in total. `--show` prints the findings of the given rule
-id prefix (for reading them), `--sample N` picks N random PRs for that.
+kind, and time per PR (median, p99) and in total, as wall-clock and as CPU time (the machine is
+shared, so CPU time is the steadier figure); the time to parse the reports is shown apart.
+`--show` prints the findings of the given rule id prefix (for reading them), `--sample N` picks N
+random PRs for that. `--rule-times` also prints the CPU time each rule spends, slowest first.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import random
 import statistics
 import sys
@@ -22,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import Config  # noqa: E402
-from bot.engine import review_tasks  # noqa: E402
+from bot.engine import enabled_rules, review_tasks  # noqa: E402
 from bot.rules import all_rules  # noqa: E402
 from bot.task import split_tasks  # noqa: E402
 
@@ -37,6 +42,7 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=0, help="with --show: only N random PRs")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--rule-times", action="store_true", help="print the CPU time spent in each rule")
     args = ap.parse_args()
 
     paths = sorted(Path(args.corpus).glob("*.json"))
@@ -44,22 +50,33 @@ def main() -> int:
         paths = paths[: args.limit]
     off = frozenset(r.id for r in all_rules() if not r.id.startswith(args.rules))
     config = Config(off=off)
+    rule_cpu: Counter = Counter()
+    if args.rule_times:
+        for rule in enabled_rules(config):
+            _time_rule(rule, rule_cpu)
     shown = set(random.Random(args.seed).sample(range(len(paths)), min(args.sample, len(paths)))) if args.sample else None
 
     per_rule, per_kind, prs_with_kind, prs_with_rule = Counter(), Counter(), Counter(), Counter()
-    times, errors, crashes = [], 0, 0
-    start = time.perf_counter()
+    wall, cpu, parse_cpu = [], [], 0.0
+    tasks_seen, errors, crashes = 0, 0, 0
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
     for i, path in enumerate(paths):
         pr = json.loads(path.read_text(encoding="utf-8"))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             tasks = split_tasks(pr["files"], config.report_glob)
+            p0 = time.process_time()
+            for task in tasks:
+                task.report  # noqa: B018 - parse now, to time the parser apart from the rules
+            parse_cpu += time.process_time() - p0
             review = review_tasks(tasks, config)
         except Exception:
             crashes += 1
             print(f"CRASH {pr['task']}:\n{traceback.format_exc()}", file=sys.stderr)
             continue
-        times.append(time.perf_counter() - t0)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        tasks_seen += len(tasks)
         errors += len(review.errors)
         for e in review.errors:
             print(f"ERROR {pr['task']}: {e.path}: {e.message}", file=sys.stderr)
@@ -74,22 +91,49 @@ def main() -> int:
             for f in review.findings:
                 if f.rule.startswith(args.show):
                     print(f"{pr['task']} {f.path}:{f.line}: {f.rule} {f.message}\n    evidence: {f.evidence[:300]!r}")
-    total = time.perf_counter() - start
-    n = len(times)
-    print(f"PRs reviewed: {n}  errors: {errors}  crashes: {crashes}")
-    if times:
-        times.sort()
-        p99 = times[min(n - 1, int(n * 0.99))]
-        print(f"time per PR: median {statistics.median(times) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-              f"max {times[-1] * 1000:.1f} ms; total {total:.1f} s")
+    total_wall, total_cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
+    n = len(wall)
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"PRs reviewed: {n}  tasks: {tasks_seen}  errors: {errors}  crashes: {crashes}")
+    if n:
+        print(f"time per PR, wall: {_spread(wall)}")
+        print(f"time per PR, CPU:  {_spread(cpu)}")
+        print(f"total (one process, reading the JSON included): wall {total_wall:.1f} s, CPU {total_cpu:.1f} s; "
+              f"of which parsing reports: CPU {parse_cpu:.1f} s")
     print("findings per rule (findings / PRs):")
     names = {r.id: r.name for r in all_rules()}
     for rule, count in sorted(per_rule.items()):
-        print(f"  {rule} {names.get(rule, ''):<32} {count:6d} / {prs_with_rule[rule]:4d} PRs")
-    print("PRs with each kind:")
+        print(f"  {rule} {names.get(rule, ''):<34} {count:6d} / {prs_with_rule[rule]:4d} PRs")
+    print("findings per kind, and the share of PRs with each kind:")
     for kind, count in prs_with_kind.most_common():
-        print(f"  {kind:<34} {count:4d} ({100 * count / max(n, 1):.1f}%)  findings {per_kind[kind]}")
-    return 1 if crashes else 0
+        print(f"  {kind:<34} {per_kind[kind]:6d} findings  {count:4d} PRs ({100 * count / max(n, 1):.1f}%)")
+    if args.rule_times:
+        print("CPU time per rule (slowest first):")
+        for rule, seconds in rule_cpu.most_common():
+            print(f"  {rule} {names.get(rule, ''):<34} {seconds:7.2f} s")
+    return 1 if crashes or errors else 0
+
+
+def _spread(times: list[float]) -> str:
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (f"median {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+            f"max {ordered[-1] * 1000:.1f} ms")
+
+
+def _time_rule(rule, totals: Counter) -> None:
+    """Wrap one rule instance's `check` so that its CPU time adds up in `totals` (measurement only)."""
+    check = rule.check
+
+    def timed(task, config):
+        start = time.process_time()
+        try:
+            return list(check(task, config))
+        finally:
+            totals[rule.id] += time.process_time() - start
+
+    rule.check = timed
 
 
 if __name__ == "__main__":

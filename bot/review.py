@@ -28,6 +28,7 @@ from typing import Any, Callable
 from bot.config import CONFIG_PATH, DEFAULT_REPORT_GLOB, Config, ConfigError
 from bot.diff import Hunk, added_lines, parse_patch
 from bot.engine import review_tasks
+from bot.iac import cfnlint
 from bot.github import Client, GitHubError, RateLimited, Snapshot, Transient, TokenCache, read_snapshot
 from bot.publish import (Stale, Target, build_outcome, posted_fingerprints, publish, review_comments,
                          skipped_outcome)
@@ -260,6 +261,7 @@ def review_head(client: Client, ctx: Context, target: Target) -> Result:
             note += f" GitHub lists only the first {MAX_FILES} files of a pull request."
         return _published(client, target, skipped_outcome(note), snap, current)
     review = review_tasks(tasks, config)
+    review.findings += cfnlint.review_findings(tasks, config)  # optional deep tier (MF490), after the engine
     inline = review_comments(review.findings, changes.hunks, posted_fingerprints(snap))
     outcome = build_outcome(review, config.fail_on, target.sha, inline)
     result = _published(client, target, outcome, snap, current)

@@ -109,6 +109,9 @@ def test_inline_model_code_absent_is_reported_but_not_in_sentences_about_absence
                      "MF301")
     assert not found(task(entry(extra="**MODEL_RESPONSE Issue**: `removalPolicy: cdk.RemovalPolicy.RETAIN` blocks cleanup.\n")),
                      "MF301")
+    for message in ("`AccessDenied (BlockPublicPolicy)`", "`PYTHONPATH=\"${PWD}:${PYTHONPATH}\"`",
+                    "`Expected pattern: /^[a-z]+\\.elb$/`", "`C0305: Trailing newlines`"):
+        assert not found(task(entry(extra=f"**MODEL_RESPONSE Issue**: the model hit {message}.\n")), "MF301"), message
 
 
 # -- MF302 EVIDENCE_NOT_IN_FINAL -----------------------------------------------------------------
@@ -143,7 +146,7 @@ def test_fix_not_applied_when_final_code_keeps_the_wrong_lines():
     files = task(entry(model=WRONG, fix=FIXED)) | {"lib/tap-stack.ts": final}
     hits = found(files, "MF303")
     assert len(hits) == 1
-    assert "lib/tap-stack.ts:10 still has `encryption: s3.BucketEncryption.S3_MANAGED,`" in hits[0].message
+    assert "lib/tap-stack.ts:10 still has `encryption: s3.BucketEncryption.S3_MANAGED,` (the wrong code quoted at line 11)" in hits[0].message
     assert not found(files, "MF302")  # one finding for one defect
 
 

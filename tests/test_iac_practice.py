@@ -109,3 +109,19 @@ def test_alarm_notice_level_and_review_date_setting():
     assert "MF412" in {f.rule for f in review_files(files, late).findings}
     alarm = review_files({"lib/template.yaml": "Resources:\n  A:\n    Type: AWS::CloudWatch::Alarm\n    Properties: {}\n"})
     assert [str(f.level) for f in alarm.findings if f.rule == "MF410"] == ["notice"]
+
+
+REGRESSIONS = [
+    # corpus false alarms, removed: inline policy names and Lambda aliases are scoped to their parent
+    ("MF411", {"lib/template.yaml": SUFFIX_Y + "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n"
+                                              "        - PolicyName: S3Access\n          PolicyDocument: {}\n"}, False),
+    ("MF411", {"lib/tap_stack.py": "environment_suffix = 'dev'\nlambda_.Alias(self, 'A', alias_name='live', version=v)\n"}, False),
+    # a prompt that asks for one NAT in its own words
+    ("MF409", {"lib/PROMPT.md": "A highly available VPC.\n- NAT Gateway for private subnets (1 gateway to optimize cost)\n",
+               "lib/tap-stack.ts": "new ec2.Vpc(this, 'V', { maxAzs: 3, natGateways: 1 });\n"}, False),
+]
+
+
+@pytest.mark.parametrize("rule,files,fires", REGRESSIONS, ids=[f"{c[0]}-r{i}" for i, c in enumerate(REGRESSIONS)])
+def test_corpus_false_alarms_stay_removed(rule, files, fires):
+    assert bool([f for f in review_files(files).findings if f.rule == rule]) == fires

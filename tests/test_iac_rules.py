@@ -169,3 +169,48 @@ def test_changed_lines_only_in_app():
     review = review_files({TS: text}, changed={TS: {2}})
     assert [f.line for f in review.findings if f.rule == "MF405"] == [2]
     assert not [f for f in review_files({TS: text}, changed={"other.ts": {1}}).findings if f.rule == "MF405"]
+
+
+def test_corpus_false_alarms_stay_removed():
+    kms_prompt = {"lib/PROMPT.md": "Encrypt all S3 buckets with KMS.\n"}
+    log_bucket = {Y: "Resources:\n  AccessLogsBucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketEncryption:\n"
+                     "        ServerSideEncryptionConfiguration:\n          - ServerSideEncryptionByDefault:\n"
+                     "              SSEAlgorithm: AES256\n"}
+    assert "MF406" not in {f.rule for f in review_files({**kms_prompt, **log_bucket}).findings}
+    either = {"lib/PROMPT.md": "Enable server-side encryption (SSE-S3 or KMS) on all S3 buckets.\n"}
+    data_bucket = {Y: log_bucket[Y].replace("AccessLogsBucket", "DataBucket")}
+    assert "MF406" not in {f.rule for f in review_files({**either, **data_bucket}).findings}
+    assert "MF406" in {f.rule for f in review_files({**kms_prompt, **data_bucket}).findings}
+    variable = {T: 'variable "cert" {\n  default = "arn:aws:acm:us-east-1:123456789012:certificate/x"\n}\n'}
+    assert not {"MF403", "MF404"} & {f.rule for f in review_files(variable).findings}
+
+
+def test_analysis_tasks_and_update_replace_policy_are_not_reported():
+    script = {"metadata.json": '{"platform": "analysis", "language": "py"}',
+              PY: "RISKY = ['AdministratorAccess', 'PowerUserAccess']\nvolume = {'encrypted': False}\n"}
+    assert not [f for f in review_files(script).findings if f.rule.startswith("MF4")]
+    replace_only = {Y: "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    UpdateReplacePolicy: Retain\n    DeletionPolicy: Delete\n"}
+    assert "MF405" not in {f.rule for f in review_files(replace_only).findings}
+
+
+def test_literal_prefilters_skip_parsing_but_keep_spelling_variants():
+    """`needs` / the MF411 name-key filter keep files without the literal from being parsed, and accept
+    every key spelling `norm` treats as one (`BUCKET_NAME`, `bucket-name`, `bucketName`)."""
+    from bot.iac.files import SourceFile
+    from bot.iac.rule import Context
+    from bot.rules import all_rules
+    from bot.task import Task
+
+    rules = {r.id: r for r in all_rules()}
+    ctx = Context(Task("", {}), Config())
+    plain = SourceFile(TS, "typescript", "new s3.Bucket(this, 'B', { versioned: true, arn: 'arn:aws:s3:::b' });\n")
+    for rid in ("MF401", "MF403", "MF404", "MF411"):
+        assert list(rules[rid].detect([plain], ctx)) == []
+    assert "root" not in plain.__dict__ and "tree" not in plain.__dict__  # never parsed
+    for key in ("BUCKET_NAME", "bucket-name", "bucketName"):
+        code = f"const env_suffix = 'x';\nnew s3.Bucket(this, 'B', {{ '{key}': 'fixed' }});\n"
+        assert "MF411" in rule_ids_of({TS: code}), key
+
+
+def rule_ids_of(files):
+    return {f.rule for f in review_files(files).findings}

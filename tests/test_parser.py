@@ -129,6 +129,26 @@ Node 14.
     assert r.entries[0].severity_line == 15
 
 
+def test_summary_table_overrides_a_section_severity_only_when_it_says_more():
+    text = """\
+## High Severity Issues
+
+### 1. Missing KMS key
+
+### 2. Wrong runtime
+
+## Summary
+
+| # | Issue | Severity |
+|---|-------|----------|
+| 1 | Missing KMS key | High |
+| 2 | Wrong runtime | Critical |
+"""
+    r = parse_report(text)
+    assert [(e.severity, e.severity_source, e.severity_line, e.section_severity) for e in r.entries] == [
+        ("High", "section", 1, "High"), ("Critical", "table", 12, "High")]
+
+
 def test_lettered_ids_title_tags_and_plain_impact_field():
     text = """\
 # Report
@@ -463,3 +483,49 @@ def test_inline_code_spans_follow_commonmark():
 def test_crlf_and_nul_keep_line_numbers():
     r = parse_report("# T\r\n\r\n### 1. A\x00b\r\n\r\n**Severity**: High\r\n")
     assert summary(r) == [(3, 6, "heading", "1", "High", "field", "1. A\ufffdb")]
+
+
+def test_failure_section_sub_headings_are_entries_but_review_sections_are_not():
+    text = """\
+# Model Failures
+
+## Critical Infrastructure Issues
+
+### Removal policy left as RETAIN
+
+The key survives the stack.
+
+### Overall Assessment
+
+Fine otherwise.
+
+### Lambda@Edge in the wrong region
+
+Text.
+"""
+    r = parse_report(text)
+    assert [(e.line, e.end_line, e.number, e.severity, e.severity_source, e.title) for e in r.entries] == [
+        (5, 8, None, "Critical", "section", "Removal policy left as RETAIN"),
+        (13, 16, None, "Critical", "section", "Lambda@Edge in the wrong region"),
+    ]
+
+
+def test_context_sections_beside_numbered_entries_are_not_entries():
+    text = "# Model Failures Analysis\n\n## Critical Failures\n\n### 1. Open bucket\n\n## Deployment Considerations\n\nText.\n"
+    assert [e.title for e in parse_report(text).entries] == ["1. Open bucket"]
+
+
+def test_field_label_above_a_bullet_list_gives_the_role():
+    text = """\
+### 2. Overly permissive IAM
+
+**MODEL_RESPONSE Issue**:
+- managed policies with full access
+- no resource scoping
+
+```json
+["arn:aws:iam::aws:policy/AmazonS3FullAccess"]
+```
+"""
+    r = parse_report(text)
+    assert [(c.line, c.role, c.label) for c in r.entries[0].code] == [(7, MODEL, "MODEL_RESPONSE Issue")]

@@ -299,6 +299,9 @@ class HclConverter(_Base):
                 expr = child.named_children[1] if child.named_child_count > 1 else None
                 items.append((_text(name), self.expr(expr, flags, depth + 1) if expr is not None else V(NULL, line, end)))
             elif child.type == "block":
+                # variable defaults are inputs and outputs are read-only: nothing for the rules there
+                if depth == 0 and child.named_children and child.named_children[0].text in (b"variable", b"output"):
+                    continue
                 items.append(self.block(child, flags, depth + 1))
         return V(OBJ, line, end, items=items, flags=flags)
 

@@ -6,7 +6,9 @@ The parsed files are cached on the Task object, so the rules of a review parse e
 
 from __future__ import annotations
 
+import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
@@ -41,12 +43,18 @@ class SourceFile:
     @cached_property
     def root(self) -> V | None:
         tree = self.tree
-        return convert(tree, self.lang, self.offset) if tree is not None else None
+        if tree is None:
+            return None
+        with _collector_paused():
+            return convert(tree, self.lang, self.offset)
 
     @cached_property
     def nodes(self) -> list[tuple[V, str]]:
         """Every value node with its enclosing key, computed once and shared by the rules."""
-        return list(self.root.walk()) if self.root is not None else []
+        if self.root is None:
+            return []
+        with _collector_paused():
+            return list(self.root.walk())
 
     @cached_property
     def strings(self) -> list[tuple[V, str]]:
@@ -78,6 +86,20 @@ class SourceFile:
         lines = self.text.split("\n")
         i = line - self.offset - 1
         return lines[i].strip() if 0 <= i < len(lines) else ""
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cycle collector while a value tree is built. The trees are acyclic (freed by
+    reference counting alone), but their many small objects made the collector rescan the heap over
+    and over: a third of the IaC family's CPU time. Restores the previous state; nesting-safe."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _cache(task: "Task") -> dict:

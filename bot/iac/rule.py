@@ -49,6 +49,13 @@ class Context:
         self.config = config
         self.prompt = task.prompt or ""
 
+    @property
+    def is_iac(self) -> bool:
+        """Analysis tasks hold scripts that inspect AWS accounts (their `AdministratorAccess` or
+        `encrypted: False` are data they look for), not infrastructure code."""
+        platform = str((self.task.metadata or {}).get("platform", "")).lower()
+        return not platform.startswith("analysis")
+
     def setting(self, key: str, default):
         return self.config.setting(SETTINGS_FAMILY, key, default)
 
@@ -92,9 +99,13 @@ class IacRule(Rule):
     # Substrings a file must contain (any of them) for the rule to look at it: files without them are
     # never parsed for this rule. Plain substring tests, not regexes: they cost microseconds.
     trigger: ClassVar[tuple[str, ...]] = ()
+    # A pattern the file text must also match (a literal the defect cannot exist without, such as the
+    # 12 digits of an account id): a second cheap filter that keeps most files from being parsed.
+    needs: ClassVar[re.Pattern | None] = None
 
     def triggered(self, f: SourceFile) -> bool:
-        return not self.trigger or any(t in f.text for t in self.trigger)
+        return (not self.trigger or any(t in f.text for t in self.trigger)) and (
+            self.needs is None or self.needs.search(f.text) is not None)
 
     def detect(self, files: Iterable[SourceFile], ctx: Context) -> Iterator[Hit]:
         for f in files:
@@ -109,7 +120,7 @@ class IacRule(Rule):
         return True
 
     def enabled(self, ctx: Context) -> bool:
-        return True
+        return ctx.is_iac
 
     def check(self, task: "Task", config: "Config"):
         ctx = Context(task, config)

@@ -32,7 +32,7 @@ class V:
     def __init__(self, kind: str, line: int, end: int, text: str = "", items: list | None = None,
                  name: str = "", flags: int = 0, labels: tuple[str, ...] = (), recv: "V | None" = None):
         self.kind, self.line, self.end, self.text = kind, line, end, text
-        self.items = items if items is not None else []
+        self.items = items if items is not None else ()  # leaves share one untracked empty tuple
         self.name, self.flags, self.labels, self.recv = name, flags, labels, recv
 
     def __repr__(self) -> str:

@@ -14,9 +14,19 @@ incidental formatting:
    container, not an entry;
 2. the sub-headings of a failure section (`## Critical Issues` -> `### Removal Policy`);
 3. only when tiers 1-2 found nothing: issue table rows, then unnumbered bold titles
-   (`- **No VPC created**: ...`), then top-level numbered list items, in failure sections.
-Sections such as Summary, Lessons Learned or Recommendations never hold entries, and a summary
-table never adds entries beside headings (it would count every failure twice).
+   (`- **No VPC created**: ...`), then entries that each open with the same field (`**Issue**: ...`),
+   then top-level numbered list items, in failure sections.
+Sections such as Summary, Lessons Learned, Recommendations or "What the model did well" never hold
+entries; beside numbered entries, context sections and a second run of numbers (a recap) are not
+entries either. A summary table never adds entries beside headings (it would count every failure
+twice): it only lends its severity column to the entries it names (severity_source "table").
+
+Severity comes from a Severity / Impact Level / Impact field (bold, plain or a `### Impact`
+sub-heading), else a title tag (`[HIGH]`, `(Critical)`, `Critical Change:`), else a summary table,
+else the enclosing section (`## Critical Failures`, `### 🔴 High Severity Issues`).
+
+setext headings (`Title` over `===`), link reference definitions and HTML blocks are not parsed:
+no report uses the first two, and text inside `<details>` is better read as Markdown.
 
 Performance: markdown-it runs its block parser only; code spans are read by a linear scanner, and
 every regular expression applied to a line is linear in the line's length.
@@ -89,6 +99,12 @@ _NOT_ENTRY = re.compile(
 _NOT_ENTRY_ANY = re.compile(rf"\b(?:{_NOT_ENTRY_ANYWHERE})\b", re.I)
 # A title that says there is nothing: "High-Severity Issues: 0", "[PASS] Zero Low Priority Failures".
 _EMPTY_TITLE = re.compile(r"\bzero\b|:\s*(?:0|none)\W*$|\[pass\]|^\W*(?:no|none)\b", re.I)
+# Sub-sections of a failure section that review rather than list failures ("### Overall Assessment").
+_NOT_WEAK = re.compile(
+    r"\b(?:assessment|observations?|considerations|readiness|validation|verification|comparison|compliance|"
+    r"best practices|status|results?|coverage)\b",
+    re.I,
+)
 # A section whose sub-sections are failures.
 _CONTAINER = re.compile(
     r"\b(fail\w*|issues?|problems?|errors?|bugs?|defects?|gaps?|mistakes?|flaws?|deficienc\w*|shortcomings?|"
@@ -324,8 +340,24 @@ def _code_block(tok, lines: list[str]) -> CodeBlock:
         role = code_role(first[:200])
         label = first.strip()[:200] if role else label
     role = role or code_role(label)
+    if role is None:
+        field = _field_label_above(lines, start)
+        if field and (role := code_role(field)):
+            label = field
     lang = (tok.info or "").strip().split(" ")[0].lower()
     return CodeBlock(tok.content, lang, start, end, role, label)
+
+
+def _field_label_above(lines: list[str], fence_line: int) -> str:
+    """The nearest bold field label above a fence (`**MODEL_RESPONSE Issue**:` then a bullet list,
+    then the code), not crossing another fence or a heading."""
+    for n in range(fence_line - 2, max(-1, fence_line - 18), -1):
+        s = lines[n].lstrip()[:300]
+        if s.startswith(("```", "~~~", "#")):
+            return ""
+        if s.startswith("**") and (m := _BOLD_FIELD.match(s)):
+            return m.group(1)
+    return ""
 
 
 def _code_spans(text: str):
@@ -444,8 +476,8 @@ def _entries(doc: _Doc, tables, items: list[_Item]) -> list[Entry]:
         # Beside real entries, other sections are context ("## CloudFormation Analysis") or recaps
         # ("## Lint Issues Resolved"); only a severity section's or an entry section's unnumbered
         # sub-headings are failures too.
-        weak = [w for w in weak if _section_severity(clean_title(w.heading.parent.text))
-                or _count_inside(_span(w.heading.parent), strong + bold)]
+        weak = [w for w in weak if w.heading.parent.level > 1 and (
+            _section_severity(clean_title(w.heading.parent.text)) or _count_inside(_span(w.heading.parent), strong + bold))]
         strong, bold = _drop_recaps(strong), _drop_recaps(bold)
     entries = strong + bold + weak
     if not entries:
@@ -455,7 +487,7 @@ def _entries(doc: _Doc, tables, items: list[_Item]) -> list[Entry]:
     _trim_ends(entries, doc)
     for e in entries:
         _fill_fields(e, doc)
-    if any(e.shape != "table" and e.severity is None for e in entries):
+    if any(e.shape != "table" and e.severity_source in (None, "section") for e in entries):
         _severity_from_tables(entries, _table_entries(doc, tables, anywhere=True))
     return entries
 
@@ -466,10 +498,10 @@ def _severity_from_tables(entries: list[Entry], rows: list[Entry]) -> None:
     by_number = {r.number: r for r in rows if r.number and r.severity}
     by_title = {_title_key(r.title): r for r in rows if r.severity}
     for e in entries:
-        if e.severity is not None or e.shape == "table":
-            continue
+        if e.severity_source not in (None, "section") or e.shape == "table":
+            continue  # the entry's own statement wins; the table names it more closely than its section
         row = by_title.get(_title_key(e.title)) or (by_number.get(e.number) if e.number else None)
-        if row is not None:
+        if row is not None and row.severity != e.severity:  # agreeing with the section adds nothing
             e.severity, e.severity_line, e.severity_source = row.severity, row.line, "table"
 
 
@@ -587,7 +619,7 @@ def _heading_rank(h: Heading, doc: _Doc, kids: list[Heading], numbered_h1: bool)
             return 0
         if _has_entry_fields(h, doc, kids[0].line - 1 if kids else h.end_line) or any(_FIELD_SUBHEADING.match(clean_title(k.text)) for k in kids):
             return 2
-    return 1 if h.parent is not None and _is_container(h.parent) else 0
+    return 1 if h.parent is not None and _is_container(h.parent) and not _NOT_WEAK.search(title) else 0
 
 
 def _has_entry_fields(h: Heading, doc: _Doc, end: int) -> bool:

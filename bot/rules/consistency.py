@@ -564,8 +564,9 @@ class SelfContradiction(Rule):
     def _hidden(report, ea, eb) -> bool:
         """A "## N." line between two numbered headings that the parser did not take as a heading
         (an unbalanced fence swallowed it, for instance): the numbering seen is incomplete."""
+        headings = _heading_lines(report)
         return any(re.match(r"^\s{0,3}#{2,6}\s*\W*(?:[a-z]+\s*#?\s*)?\d+[.):]", report.line_text(n), re.I)
-                   for n in range(ea.line + 1, eb.line) if n not in _heading_lines(report))
+                   for n in range(ea.line + 1, eb.line) if n not in headings)
 
     @staticmethod
     def _seen(report, ea, eb, a: int, b: int) -> bool:

@@ -20,10 +20,10 @@ from typing import Iterator
 
 from bot.findings import Level
 from bot.matching import Haystack, Match, match_block, match_inline, normal_lines, normalise
-from bot.report.model import FIX, MODEL, CodeBlock, Entry, FileRef, InlineCode, Report
+from bot.report.model import FIX, MODEL, CodeBlock, FileRef, InlineCode, Report
 from bot.rules import Rule, register
 from bot.security import downgrades, prose_downgrade
-from bot.task import IDEAL_RESPONSE, MODEL_RESPONSE, NOT_SOURCE, Task
+from bot.task import IDEAL_RESPONSE, MODEL_RESPONSE, NOT_SOURCE, TEST_PATH, Task
 
 ABSENT = 0.34  # below (a third of the lines or fewer): the quote is not there
 PRESENT = 0.6  # at or above: the quote is there
@@ -40,7 +40,7 @@ _GENERIC_LABEL = re.compile(
     r"error|exception|output|logs?|stack ?trace|traceback|commands?|terminal|cli|console|message|"
     r"warning|test results?|synth(?:esis|esized)? output|run(?:ning)?|typical(?:ly)?|often|usually|commonly|common|"
     r"generally|(?:anti-)?patterns?|models? (?:tend|expect)\w*|would never|might|may|conceptual(?:ly)?|illustrat\w*|"
-    r"simplified|sketch)\b",
+    r"simplified|sketch|in production|for production|production code)\b",
     re.I,
 )
 _OUTPUT_LINE = re.compile(
@@ -50,7 +50,8 @@ _OUTPUT_LINE = re.compile(
     r"Terraform (?:plan|will|has)|Plan:|Apply complete|[\w.-]+/$)"
 )
 # Output markers anywhere in a line (stack events, tree listings, warnings).
-_OUTPUT_ANYWHERE = re.compile(r"\b(?:CREATE|UPDATE|DELETE|ROLLBACK)_(?:FAILED|COMPLETE|IN_PROGRESS)\b|[├└]|\bwarning:\s")
+_OUTPUT_ANYWHERE = re.compile(r"\b(?:CREATE|UPDATE|DELETE|ROLLBACK)_(?:FAILED|COMPLETE|IN_PROGRESS)\b|[├└]|\bwarning:\s|"
+                              r"\(\d+(?:\.\d+)? ?m?s\)\s*$")
 # Labels that name the model as the author of a snippet: weak labels ("wrong", "❌") also mark code
 # of QA attempts, tests and illustrations, which need not be in MODEL_RESPONSE.md.
 _MODEL_AUTHOR = re.compile(r"model|generated|\bbefore\b|\bLLM\b", re.I)
@@ -116,15 +117,31 @@ class Evidence:
 
     @cached_property
     def final(self) -> Haystack:
-        """IDEAL_RESPONSE.md and the final files: where a fix must be."""
-        return self._hay(p for p in self.task.files if p != self.task.report_path and _is_final_file(p))
+        """IDEAL_RESPONSE.md and the final files but tests: where a fix must be."""
+        return self._hay(p for p in self.task.files
+                         if p != self.task.report_path and _is_final_file(p) and not TEST_PATH.search(p))
 
-    def in_code(self, norm: str) -> tuple[str, int] | None:
-        """Where a normalised line occurs in a final file other than IDEAL_RESPONSE.md (deployed code)."""
-        for pos in self.final.positions(norm, False):
-            path, line = self.final.location(pos)
-            if not path.endswith(".md"):
-                return path, line
+    @cached_property
+    def tests(self) -> Haystack:
+        """The final tests: looked at only when a fix is not in `final` (they are large, fixes there rare)."""
+        return self._hay(p for p in self.task.files if p != self.task.report_path and TEST_PATH.search(p))
+
+    def match_final(self, text: str, lang: str) -> Match:
+        m = match_block(text, lang, self.final)
+        return m if m.score >= PRESENT else max(m, match_block(text, lang, self.tests), key=lambda x: x.score)
+
+    def match_final_inline(self, text: str) -> Match:
+        m = match_inline(text, self.final)
+        return m if m.score >= 1.0 else max(m, match_inline(text, self.tests), key=lambda x: x.score)
+
+    def in_code(self, norm: str, tests: bool = False) -> tuple[str, int] | None:
+        """Where a normalised line occurs in a final file other than IDEAL_RESPONSE.md (deployed code),
+        or with `tests` also in a test file."""
+        for hay in (self.final, self.tests) if tests else (self.final,):
+            for pos in hay.positions(norm, False):
+                path, line = hay.location(pos)
+                if not path.endswith(".md"):
+                    return path, line
         return None
 
     @cached_property
@@ -217,8 +234,10 @@ def checkable_inline(code: InlineCode, report: Report) -> bool:
     if len(text) < 12 or not re.search(r"[(=:{\[]", text) or _COMMAND.match(text) or "..." in text:
         return False
     bare = re.sub(r"\"[^\"]*\"|'[^']*'", "", text)
-    if _PROSE_WORDS.search(bare) or re.search(r"error|exception|failed|warning", text, re.I):
+    if _PROSE_WORDS.search(bare) or re.search(r"error|exception|failed|warning|denied|expected", text, re.I):
         return False  # a message or a sentence, not code
+    if re.match(r"[A-Z_][A-Z0-9_]*=|[A-Z][a-z]+(?: [a-z]+)*: ", text):
+        return False  # an environment setting (`PYTHONPATH=...`) or a labelled message (`Expected pattern: ...`)
     if not _IDENT.search(text) or len(re.findall(r"[\w$]+", text)) < 2 or re.fullmatch(r"[\w./-]+", text):
         return False
     return not _INLINE_CONTEXT_SKIP.search(report.line_text(code.line).replace(f"`{code.text}`", " "))
@@ -250,10 +269,6 @@ def pairs(report: Report) -> Iterator[tuple[CodeBlock, CodeBlock]]:
             elif block.role == FIX and last_model is not None:
                 yield last_model, block
                 last_model = None
-
-
-def _where(m: Match) -> str:
-    return m.describe()
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -316,18 +331,18 @@ class EvidenceNotInModelResponse(Rule):
             if m.total < 2 or m.score >= ABSENT:
                 continue
             # Found in the final code instead: a label the parser misread, or code the fix kept.
-            if match_block(block.text, block.lang, ev.final).score >= PRESENT:
+            if ev.match_final(block.text, block.lang).score >= PRESENT:
                 continue
             yield self.finding(
                 task.report_path, block.first_code_line,
                 f"Code shown as the model's ({_label(block)}) is not in {MODEL_RESPONSE}: {m.found} of {m.total} "
-                f"lines found; closest: {_where(m)}.",
+                f"lines found; closest: {m.describe()}.",
                 evidence=first_lines(block.text), end_line=block.end_line - 1)
         for code in report.inline_code:
             if code.role != MODEL or not checkable_inline(code, report):
                 continue
             m = match_inline(code.text, ev.model)
-            if m.score < 0.5 and match_inline(code.text, ev.final).score < 1.0:
+            if m.score < 0.5 and ev.match_final_inline(code.text).score < 1.0:
                 yield self.finding(
                     task.report_path, code.line,
                     f"`{code.text}` is shown as the model's code but is not in {MODEL_RESPONSE} "
@@ -365,7 +380,7 @@ class EvidenceNotInFinal(Rule):
             if block.role != FIX or block.line in not_applied or not checkable(block) or generic_entry(report, block) \
                     or mixed(block):
                 continue
-            m = match_block(block.text, block.lang, ev.final)
+            m = ev.match_final(block.text, block.lang)
             if m.total < 2 or m.score >= ABSENT:
                 continue
             if match_block(block.text, block.lang, ev.model).score >= PRESENT:
@@ -373,12 +388,12 @@ class EvidenceNotInFinal(Rule):
             yield self.finding(
                 task.report_path, block.first_code_line,
                 f"Fix ({_label(block)}) is in neither {IDEAL_RESPONSE} nor the final files: {m.found} of {m.total} "
-                f"lines found; closest: {_where(m)}.",
+                f"lines found; closest: {m.describe()}.",
                 evidence=first_lines(block.text), end_line=block.end_line - 1)
         for code in report.inline_code:
             if code.role != FIX or not checkable_inline(code, report):
                 continue
-            m = match_inline(code.text, ev.final)
+            m = ev.match_final_inline(code.text)
             if m.score < 0.5 and match_inline(code.text, ev.model).score < 1.0:
                 yield self.finding(
                     task.report_path, code.line,
@@ -412,7 +427,7 @@ def _not_applied(task: Task, ev: Evidence) -> Iterator[tuple[CodeBlock, CodeBloc
         hits = [ev.in_code(n) for n, _ in wrong]
         if not all(hits):
             continue
-        found_right = sum(1 for n, _ in right if ev.in_code(n))
+        found_right = sum(1 for n, _ in right if ev.in_code(n, tests=True))
         if found_right / len(right) >= ABSENT:
             continue
         yield model, fix, hits[max(range(len(wrong)), key=lambda k: len(wrong[k][0]))]
@@ -439,11 +454,12 @@ class FixNotApplied(Rule):
     def check(self, task, config):
         for model, fix, (path, line) in _not_applied(task, evidence_of(task)):
             wrong = max(_changed_lines(model, fix), key=lambda w: len(w[0]))  # the most telling line
-            shown = model.text.split("\n")[wrong[1]].strip()
+            quoted_at = model.first_code_line + wrong[1]
+            shown = task.files[path].split("\n")[line - 1].strip()
             yield self.finding(
                 task.report_path, fix.first_code_line,
-                f"Fix not applied: {task.display(path)}:{line} still has `{shown[:80]}` (from the wrong code at "
-                f"line {model.first_code_line}) and none of the fix's changed lines are in the final files.",
+                f"Fix not applied: {task.display(path)}:{line} still has `{shown[:80]}` (the wrong code quoted at "
+                f"line {quoted_at}) and none of the fix's changed lines are in the final files.",
                 evidence=first_lines(fix.text), end_line=fix.end_line - 1)
 
 

@@ -46,7 +46,8 @@ class SingleNat(IacRule):
 
     _HA = re.compile(r"high(ly)?[- ]availab|NAT gateways? (in|per|for) (each|every)|(one|a) NAT gateway (in|per) "
                      r"(each|every)|fault[- ]toleran|no single point of failure", re.I)
-    _ONE = re.compile(r"(single|one|1) (shared )?NAT|NAT gateway count of 1|cost[- ](optimi[sz]ed|effective|saving|aware)", re.I)
+    _ONE = re.compile(r"(single|one|1) (shared )?NAT|NAT gateways?\W[^.\n]{0,40}\b(single|one|1) gateway|"
+                      r"NAT gateway in (one|a single) |NAT gateway count of 1|cost[- ](optimi[sz]|effective|saving|aware)", re.I)
 
     def allowed(self, hit, ctx):
         return bool(self._HA.search(ctx.prompt)) and not self._ONE.search(ctx.prompt)
@@ -133,7 +134,7 @@ class AlarmMissingData(IacRule):
 
 _NAME_KEYS = {"bucketname", "functionname", "tablename", "rolename", "queuename", "topicname", "loggroupname",
               "clustername", "streamname", "statemachinename", "repositoryname", "secretname", "dbinstanceidentifier",
-              "dbclusteridentifier", "aliasname", "managedpolicyname", "policyname", "keyalias", "restapiname",
+              "dbclusteridentifier", "managedpolicyname", "restapiname",
               "apiname", "deliverystreamname", "domainname_opensearch"}
 _TF_NAMES = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", "aws_dynamodb_table": "name",
              "aws_iam_role": "name", "aws_sqs_queue": "name", "aws_sns_topic": "name", "aws_cloudwatch_log_group": "name",
@@ -141,6 +142,16 @@ _TF_NAMES = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", 
              "aws_ecr_repository": "name", "aws_secretsmanager_secret": "name", "aws_db_instance": "identifier",
              "aws_rds_cluster": "cluster_identifier", "aws_kms_alias": "name", "aws_lb": "name", "aws_iam_policy": "name"}
 _SUFFIX = re.compile(r"environment_?[sS]uffix|EnvironmentSuffix|env_?[sS]uffix|ENVIRONMENT_SUFFIX")
+_NAME_WORDS = tuple(sorted(_NAME_KEYS | {"aliasname"}))
+
+
+def _may_name(f: SourceFile) -> bool:
+    """The file holds a name key (compared as `norm` compares keys: any case, no `_`, `-` or blanks) or
+    a Terraform resource type with a name attribute; other files are not parsed for MF411."""
+    if f.lang == "hcl":  # platform "tf": only the name attributes of `_TF_NAMES` resources are read
+        return any(t in f.text for t in _TF_NAMES)
+    flat = "".join(f.text.lower().replace("_", "").replace("-", "").split())
+    return any(w in flat for w in _NAME_WORDS)
 
 
 @register
@@ -163,7 +174,7 @@ class NameWithoutSuffix(IacRule):
         if not any(_SUFFIX.search(f.text) for f in final_files(ctx.task)):
             return
         for f in files:
-            if f.platform not in self.platforms or f.root is None:
+            if not _may_name(f) or f.platform not in self.platforms or f.root is None:
                 continue
             if f.platform == "tf":
                 for r in resources(f):
@@ -173,7 +184,9 @@ class NameWithoutSuffix(IacRule):
                         yield self._hit(f, value, f"{r.type}.{r.name}", attr)
                 continue
             for node, key in f.strings:
-                if node.kind == STR and norm(key) in _NAME_KEYS and unconditional(node) and node.text:
+                # inline policy names and Lambda alias names are scoped to their role/function: no clash
+                global_name = norm(key) in _NAME_KEYS or (norm(key) == "aliasname" and node.text.startswith("alias/"))
+                if node.kind == STR and global_name and unconditional(node) and node.text:
                     yield self._hit(f, node, owner(f, node), key)
 
     def _hit(self, f: SourceFile, node: V, where: str, key: str) -> Hit:
@@ -190,12 +203,12 @@ _V2 = re.compile(r"\bs3\.(Bucket(?:Acl|Cors(?:Configuration)?|LifecycleConfigura
                  r"AccelerateConfiguration|Policy)?V2|BucketObjectv2)$")
 _INLINE = {"versioning", "serversideencryptionconfiguration", "lifecyclerules", "website", "loggings", "logging",
            "corsrules", "objectlockconfiguration", "replicationconfiguration", "accelerationstatus"}
-# Lambda runtime -> date AWS deprecated it (Lambda runtime deprecation policy).
+# Lambda runtime -> date AWS deprecated it (checked against cfn-lint 1.58 LmbdRuntimeLifecycle.json).
 _RUNTIMES = {
-    "nodejs": "2016-10-31", "nodejs4.3": "2020-03-05", "nodejs6.10": "2019-08-12", "nodejs8.10": "2020-03-06",
+    "nodejs": "2016-08-30", "nodejs4.3": "2020-03-05", "nodejs6.10": "2019-08-12", "nodejs8.10": "2020-03-06",
     "nodejs10.x": "2021-07-30", "nodejs12.x": "2023-03-31", "nodejs14.x": "2023-12-04", "nodejs16.x": "2024-06-12",
     "nodejs18.x": "2025-09-01", "nodejs20.x": "2026-04-30", "python2.7": "2021-07-15", "python3.6": "2022-07-18",
-    "python3.7": "2023-12-04", "python3.8": "2024-10-14", "python3.9": "2025-12-15", "python3.10": "2026-06-30",
+    "python3.7": "2023-12-04", "python3.8": "2024-10-14", "python3.9": "2025-12-15", "python3.10": "2026-10-31",
     "ruby2.5": "2021-07-30", "ruby2.7": "2023-12-07", "ruby3.2": "2026-03-31", "java8": "2024-01-08",
     "go1.x": "2024-01-08", "provided": "2024-01-08", "dotnetcore2.1": "2022-01-05", "dotnetcore3.1": "2023-04-03",
     "dotnet6": "2024-12-20", "dotnet7": "2024-05-14",
@@ -432,6 +445,8 @@ class PlaceholderTest(IacRule):
     trigger = ("expect(true)", "expect(false)", "assert False", "assertTrue(False)", "=> {}", "pass\n")
 
     def check(self, task, config):
+        if not self.enabled(Context(task, config)):
+            return
         files = test_files(task)
         if task.changed is not None:
             files = [f for f in files if task.changed.get(f.path)]

@@ -13,8 +13,8 @@ from typing import Iterator
 
 from bot.findings import Level
 from bot.iac.files import SourceFile
-from bot.iac.rule import Context, Hit, IacRule, unconditional
-from bot.iac.values import ARR, BOOL, CALL, NUM, OBJ, REF, STR, TPL, V, norm
+from bot.iac.rule import Hit, IacRule, unconditional
+from bot.iac.values import CALL, NUM, OBJ, REF, STR, TPL, V, norm
 from bot.iac.views import calls, flavor, owner, resources, statements
 from bot.rules import register
 
@@ -77,6 +77,7 @@ class KmsLogsNoCondition(IacRule):
     name = "kms-logs-no-encryption-context"
     kind = "IAC_KMS_LOGS_NO_CONDITION"
     trigger = ("amazonaws.com",)
+    needs = re.compile(r"logs\.")
     level = Level.WARNING
     security = True
     summary = "A KMS key policy lets the CloudWatch Logs service use the key with no `kms:EncryptionContext:aws:logs:arn` condition."
@@ -104,7 +105,7 @@ class KmsLogsNoCondition(IacRule):
                 continue
             kms = [a.text for a in st.action_strings() if a.text.lower().startswith("kms:") or a.text == "*"]
             if kms and not _mentions(st.condition, self._CONTEXT):
-                yield self.hit(f, st.node, f"{_where(f, st.node)} grants the CloudWatch Logs service "
+                yield self.hit(f, principal, f"{_where(f, st.node)} grants the CloudWatch Logs service "
                                f"{', '.join(kms[:4])} with no `kms:EncryptionContext:aws:logs:arn` condition: add "
                                "`ArnLike: {kms:EncryptionContext:aws:logs:arn: arn:aws:logs:<region>:<account>:log-group:*}`.")
         if f.platform == "source":
@@ -171,6 +172,7 @@ class HardcodedRegion(_HardcodedRule):
     name = "hardcoded-region"
     kind = "IAC_HARDCODED_REGION"
     trigger = ("arn:aws", "amazonaws.com", "com.amazonaws.", "widgets", "execute-api", "dkr.ecr")
+    needs = re.compile(REGION)
     level = Level.WARNING
     summary = "A region is hard-coded in an ARN, a service principal or endpoint, or a dashboard body."
     why = ("A stack with `arn:aws:logs:us-east-1:...` or `logs.us-east-1.amazonaws.com` in it breaks or silently "
@@ -221,6 +223,7 @@ class HardcodedAccount(_HardcodedRule):
     name = "hardcoded-account"
     kind = "IAC_HARDCODED_ACCOUNT"
     trigger = ("arn:aws", ".dkr.", "ccount", "AWS")
+    needs = re.compile(r"\d{12}")
     level = Level.WARNING
     summary = "A 12-digit AWS account id is hard-coded in an ARN, an image URI or an account property."
     why = ("The stack only works in that one account. Env fallbacks (`process.env.CDK_DEFAULT_ACCOUNT || "
@@ -269,12 +272,12 @@ class Retain(IacRule):
                                  "else RemovalPolicy.DESTROY, auto_delete_objects=not is_prod)\n")}
 
     _REMOVAL = re.compile(r"RemovalPolicy[._](RETAIN(?:_ON_UPDATE_OR_DELETE)?)\b")
-    _POLICY_KEYS = {"deletionpolicy", "updatereplacepolicy"}
+    _POLICY_KEYS = {"deletionpolicy"}  # UpdateReplacePolicy does not affect deleting the stack
     _PROTECT_KEYS = {"deletionprotection", "deletionprotectionenabled", "enabledeletionprotection"}
     _DESTROY_KEYS = {"preventdestroy", "retainondelete"}
 
     def enabled(self, ctx):
-        return bool(ctx.setting("destroyable", True))
+        return ctx.is_iac and bool(ctx.setting("destroyable", True))
 
     def allowed(self, hit, ctx):
         words = {"retain": r"\bretain|RemovalPolicy", "deletion-protection": r"deletion[ _-]?protection",
@@ -341,8 +344,12 @@ class Unencrypted(IacRule):
     _KMS_PROMPT = re.compile(r"^.*\b(S3|buckets?)\b.*\b(SSE-KMS|KMS|customer[- ]managed (?:KMS )?keys?)\b.*$|"
                              r"^.*\b(SSE-KMS|KMS|customer[- ]managed (?:KMS )?keys?)\b.*\b(S3|buckets?)\b.*$", re.I | re.M)
 
+    _SSE_S3_OK = re.compile(r"SSE-S3|S3[- ]managed|AES-?256", re.I)
+
     def allowed(self, hit, ctx):
-        return hit.tag != "aes256" or bool(self._KMS_PROMPT.search(ctx.prompt))
+        if hit.tag != "aes256":
+            return True
+        return bool(self._KMS_PROMPT.search(ctx.prompt)) and not self._SSE_S3_OK.search(ctx.prompt)
 
     def detect_file(self, f, ctx):
         for node, key in f.nodes:
@@ -359,10 +366,14 @@ class Unencrypted(IacRule):
                 enabled = node.get("enabled")
                 if enabled is not None and _falsy(enabled):
                     yield self.hit(f, enabled, f"{_where(f, node)}: `{key}` is disabled: enable encryption at rest.", "off")
-            elif (node.kind == STR and node.text == "AES256" and k in ("ssealgorithm", "serversideencryption")) or (
-                    node.kind == REF and self._S3_MANAGED.search(node.text)):
+            elif ((node.kind == STR and node.text == "AES256" and k in ("ssealgorithm", "serversideencryption")) or (
+                    node.kind == REF and self._S3_MANAGED.search(node.text))) and not _LOG_BUCKET.search(owner(f, node)):
+                # access-log target buckets (S3 server access logs, ALB/CloudFront logs) must use SSE-S3
                 yield self.hit(f, node, f"{_where(f, node)}: S3-managed encryption (`{node.text.rsplit('.', 1)[-1]}`) "
                                "where the prompt asks for KMS: use `aws:kms` with a customer-managed key.", "aes256")
+
+
+_LOG_BUCKET = re.compile(r"log", re.I)
 
 
 def _falsy(node: V) -> bool:

@@ -50,7 +50,7 @@ export class TapStack extends cdk.Stack {
 
     new lambda.Function(this, 'AuditFn', {
       functionName: `audit-${suffix}`,
-      runtime: lambda.Runtime.NODEJS_20_X,
+      runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
       code: lambda.Code.fromInline('exports.handler = async () => {};'),
       logGroup,
