@@ -278,6 +278,18 @@ def test_ideal_response_missing_a_file_and_indentation_only_difference():
     assert "indentation or spacing only" in hits[0].message
 
 
+def test_a_first_line_that_only_names_the_file_is_a_label_not_a_difference():
+    yml = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
+    base = {"lib/MODEL_FAILURES.md": "# Model Failures\n", "lib/TapStack.yml": yml}
+    labelled = "# Ideal\n\n```yaml\n# TapStack.yml\n" + yml + "```\n"
+    assert not found(base | {"lib/IDEAL_RESPONSE.md": labelled}, "MF307")
+    # The label on the file's side instead, and a label naming another file, which is a real difference.
+    assert not found(base | {"lib/TapStack.yml": "# lib/TapStack.yml\n" + yml,
+                             "lib/IDEAL_RESPONSE.md": "# Ideal\n\n```yaml\n" + yml + "```\n"}, "MF307")
+    other = "# Ideal\n\n## lib/TapStack.yml\n\n```yaml\n# network.yml\n" + yml + "```\n"
+    assert found(base | {"lib/IDEAL_RESPONSE.md": other}, "MF307")
+
+
 def test_generated_json_twin_of_a_yaml_template_is_not_required():
     yml = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
     ideal = "# Ideal\n\n## lib/TapStack.yml\n\n```yaml\n" + yml + "```\n"

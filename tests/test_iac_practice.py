@@ -125,3 +125,14 @@ REGRESSIONS = [
 @pytest.mark.parametrize("rule,files,fires", REGRESSIONS, ids=[f"{c[0]}-r{i}" for i, c in enumerate(REGRESSIONS)])
 def test_corpus_false_alarms_stay_removed(rule, files, fires):
     assert bool([f for f in review_files(files).findings if f.rule == rule]) == fires
+
+
+def test_placeholder_test_pairs_each_test_with_its_own_body():
+    """Many tests, one empty: only that one is reported (the query's captures must stay per match)."""
+    real = "".join(f"def test_real_{i}():\n    x = {i}\n    assert x == {i}\n\n" for i in range(40))
+    py = real + "def test_empty():\n    pass\n\n" + real.replace("test_real_", "test_more_")
+    ts = "".join(f"test('real {i}', () => {{\n  expect({i}).toBe({i});\n}});\n" for i in range(40))
+    ts += "test('empty', () => {});\n" + ts.replace("real", "more")
+    found = review_files({"tests/unit/test_stack.py": py, "test/stack.unit.test.ts": ts}).findings
+    assert sorted((f.path, f.line) for f in found if f.rule == "MF416") == [
+        ("test/stack.unit.test.ts", 121), ("tests/unit/test_stack.py", 161)]

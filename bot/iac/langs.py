@@ -64,6 +64,12 @@ def captures(name: str, source: str, node: ts.Node) -> dict[str, list[ts.Node]]:
     return ts.QueryCursor(query(name, source)).captures(node)
 
 
+def matches(name: str, source: str, node: ts.Node) -> list[dict[str, ts.Node]]:
+    """Each match of a query as {capture name: node}: the captures of one match stay together
+    (zipping the per-name lists of `captures` pairs nodes of different matches)."""
+    return [{k: v[0] for k, v in caps.items()} for _, caps in ts.QueryCursor(query(name, source)).matches(node)]
+
+
 def parse(text: str, name: str) -> ts.Tree | None:
     p = parser(name)
     return p.parse(text.encode("utf-8")) if p is not None else None

@@ -104,8 +104,12 @@ class IacRule(Rule):
     needs: ClassVar[re.Pattern | None] = None
 
     def triggered(self, f: SourceFile) -> bool:
-        return (not self.trigger or any(t in f.text for t in self.trigger)) and (
-            self.needs is None or self.needs.search(f.text) is not None)
+        """Cached per file: the claim checks ask again for the same files."""
+        seen = f.__dict__.setdefault("_triggered", {})
+        if self.id not in seen:
+            seen[self.id] = (not self.trigger or any(t in f.text for t in self.trigger)) and (
+                self.needs is None or self.needs.search(f.text) is not None)
+        return seen[self.id]
 
     def detect(self, files: Iterable[SourceFile], ctx: Context) -> Iterator[Hit]:
         for f in files:

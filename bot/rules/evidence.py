@@ -782,6 +782,8 @@ class IdealSync(Rule):
                                    f"{IDEAL_RESPONSE}: no code block holds it.", evidence=want[0][:160])
                 continue
             start, got = best.first_line, best.lines
+            if _without_label(got, path) == _without_label(want, path):
+                continue
             k = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
             theirs = got[k] if k < len(got) else "(block ends)"
             ours = want[k] if k < len(want) else "(file ends)"
@@ -790,6 +792,18 @@ class IdealSync(Rule):
                                f"The code block for {task.display(path)} differs from the file at its line {k + 1}{how}: "
                                f"`{theirs.strip()[:60]}` here, `{ours.strip()[:60]}` in the file.",
                                evidence=f"{path}:{k + 1}: {ours.rstrip()[:150]!r}")
+
+
+_LABEL_COMMENT = re.compile(r"^\s*(#|//|--|/\*)\s*(?P<name>[\w./-]+)\s*(\*/)?\s*$")
+
+
+def _without_label(lines: list[str], path: str) -> list[str]:
+    """The block without a first line that only names the file (`# provider.tf`, `// lib/tap-stack.ts`):
+    a label many IDEAL_RESPONSE.md files put in their blocks, not code."""
+    m = _LABEL_COMMENT.match(lines[0]) if lines else None
+    if m and posixpath.basename(m.group("name")) == posixpath.basename(path):
+        return _clean("\n".join(lines[1:]))
+    return lines
 
 
 def _overlap(wanted: list[str], block: FencedBlock) -> float:

@@ -145,6 +145,14 @@ _SUFFIX = re.compile(r"environment_?[sS]uffix|EnvironmentSuffix|env_?[sS]uffix|E
 _NAME_WORDS = tuple(sorted(_NAME_KEYS | {"aliasname"}))
 
 
+def _uses_suffix(task) -> bool:
+    """Whether any final source uses an environment suffix (cached per task: claims ask per snippet)."""
+    cache = task.__dict__.setdefault("_iac_cache", {})
+    if "uses_suffix" not in cache:
+        cache["uses_suffix"] = any(_SUFFIX.search(f.text) for f in final_files(task))
+    return cache["uses_suffix"]
+
+
 def _may_name(f: SourceFile) -> bool:
     """The file holds a name key (compared as `norm` compares keys: any case, no `_`, `-` or blanks) or
     a Terraform resource type with a name attribute; other files are not parsed for MF411."""
@@ -171,7 +179,7 @@ class NameWithoutSuffix(IacRule):
 
     def detect(self, files, ctx):
         files = list(files)
-        if not any(_SUFFIX.search(f.text) for f in final_files(ctx.task)):
+        if not _uses_suffix(ctx.task):
             return
         for f in files:
             if not _may_name(f) or f.platform not in self.platforms or f.root is None:
@@ -464,14 +472,13 @@ class PlaceholderTest(IacRule):
 
     def _ts(self, f: SourceFile):
         root = f.tree.root_node
-        caps = langs.captures(f.lang, _TS_PLACEHOLDER, root)
-        for call, fn, matcher, actual, expected in zip(caps.get("call", []), caps.get("fn", []), caps.get("matcher", []),
-                                                        caps.get("actual", []), caps.get("expected", [])):
+        for m in langs.matches(f.lang, _TS_PLACEHOLDER, root):
+            call, fn, matcher, actual, expected = m["call"], m["fn"], m["matcher"], m["actual"], m["expected"]
             if fn.text == b"expect" and matcher.text in (b"toBe", b"toEqual", b"toStrictEqual") \
                     and actual.type != expected.type and _unguarded(call) and not _skipped(call):
                 yield self._hit(f, call, f"`{call.text.decode()}` always fails: replace the placeholder with a real assertion.")
-        caps = langs.captures(f.lang, _TS_TEST, root)
-        for test, name, body in zip(caps.get("test", []), caps.get("name", []), caps.get("body", [])):
+        for m in langs.matches(f.lang, _TS_TEST, root):
+            test, name, body = m["test"], m["name"], m["body"]
             if name.text.split(b".")[0] in (b"test", b"it") and body.named_child_count == 0 and not _skipped(test):
                 yield self._hit(f, test, f"`{name.text.decode()}(...)` has an empty body: it passes without testing anything.")
 
@@ -486,8 +493,8 @@ class PlaceholderTest(IacRule):
             if _unguarded(stmt) and not _skipped(stmt):
                 yield self._hit(f, stmt, f"`{stmt.text.decode()[:60]}` always fails: replace the placeholder with a "
                                 "real assertion.")
-        caps = langs.captures("python", _PY_TEST, root)
-        for test, name, body in zip(caps.get("test", []), caps.get("name", []), caps.get("body", [])):
+        for m in langs.matches("python", _PY_TEST, root):
+            test, name, body = m["test"], m["name"], m["body"]
             stmts = [c for c in body.named_children if c.type != "comment"]
             if name.text.startswith(b"test") and stmts and all(_is_pass_or_doc(s) for s in stmts) and not _skipped(test):
                 yield self._hit(f, test, f"`{name.text.decode()}` has no statements: it passes without testing anything.")
