@@ -33,6 +33,19 @@ class _Base:
         return node.start_point[0] + 1 + self.offset
 
 
+class _StatementConverter(_Base):
+    """Program languages (TS/JS, Python): a document is the values its statements hold."""
+
+    def document(self, root: ts.Node) -> V:
+        out: list[V] = []
+        self.collect(root, 0, out, 0)
+        line, end = self.pos(root)
+        return V(BLOCK, line, end, items=out)
+
+    def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
+        raise NotImplementedError
+
+
 def _text(node: ts.Node) -> str:
     return node.text.decode("utf-8", "replace")
 
@@ -403,13 +416,7 @@ def _js_unescape(m: re.Match) -> str:
     return _JS_ESC_MAP.get(code, code)
 
 
-class TsConverter(_Base):
-    def document(self, root: ts.Node) -> V:
-        out: list[V] = []
-        self.collect(root, 0, out, 0)
-        line, end = self.pos(root)
-        return V(BLOCK, line, end, items=out)
-
+class TsConverter(_StatementConverter):
     def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
         """Values of a statement-level node, appended to `out`."""
         if depth > MAX_DEPTH:
@@ -584,13 +591,7 @@ _SKIP_PY = {"comment", "identifier", "import_statement", "import_from_statement"
             "future_import_statement"}
 
 
-class PyConverter(_Base):
-    def document(self, root: ts.Node) -> V:
-        out: list[V] = []
-        self.collect(root, 0, out, 0)
-        line, end = self.pos(root)
-        return V(BLOCK, line, end, items=out)
-
+class PyConverter(_StatementConverter):
     def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
         if depth > MAX_DEPTH:
             return
