@@ -25,6 +25,7 @@ from bot.diff import Hunk, commentable
 from bot.engine import Review
 from bot.findings import Finding, Level
 from bot.github import Client, Snapshot
+from bot.report.claims import fmt, totals
 
 SUMMARY_MARKER = "<!-- mfbot:summary -->"
 FINGERPRINT = re.compile(r"<!-- mfbot:fp=([0-9a-f]{16}) -->\s*\Z")
@@ -34,12 +35,6 @@ ANNOTATIONS_PER_REQUEST = 50
 MAX_REVIEW_COMMENTS = 30  # more in one review trips GitHub's abuse detection; the rest stay in the check run
 TRUNCATED = "\n\n… (cut to fit GitHub's limit; all findings are annotations of this check run)"
 _LEVEL = {Level.ERROR: "failure", Level.WARNING: "warning", Level.NOTICE: "notice"}
-# "Total failures: 3", "**Total Issues**: 19", "Total: 3 failures", "5 critical failures were identified"
-# (215 of the 1,089 corpus reports state one this way).
-_STATED_TOTAL = re.compile(
-    r"\btotal\s+(?:number\s+of\s+)?(?:failures|issues|defects|findings)\b[^\d\n|]{0,5}(\d{1,3})\b"
-    r"|\btotal\b\W{1,5}(\d{1,3})\s+(?:\w+\s+)?(?:failures|issues|defects|findings)\b"
-    r"|\b(\d{1,3})\s+(?:\w+\s+){0,2}(?:failures|issues|defects)\s+(?:were\s+)?(?:identified|found|documented)", re.I)
 
 
 @dataclass
@@ -123,8 +118,7 @@ def _figures(review: Review) -> str:
     per_path = Counter(f.path for f in review.findings)
     for task in review.tasks:
         report = task.report
-        m = _STATED_TOTAL.search(report.text)
-        stated = next(g for g in m.groups() if g) if m else "—"
+        stated = next((fmt(t.number.value) for t in totals(report)), "—")  # the rules' own reading
         sev = Counter((e.severity or "unstated").lower() for e in report.entries)
         sev_text = ", ".join(f"{n} {escape.inline(s, 30)}" for s, n in sev.most_common()) or "—"
         prefix = task.display("")

@@ -67,7 +67,7 @@ def test_annotations_use_githubs_levels_and_plain_text():
 
 
 def review_of(findings, errors=()):
-    task = Task("", {"lib/MODEL_FAILURES.md": "# Model Failures\n\nTotal: 3 failures identified.\n\n### 1. A\n\n**Severity:** High\n"})
+    task = Task("", {"lib/MODEL_FAILURES.md": "# Model Failures\n\n**Total failures**: 3\n\n### 1. A\n\n**Severity:** High\n"})
     return Review([task], list(findings), list(errors))
 
 
