@@ -144,10 +144,16 @@ def _world_ingress(code: str) -> str | None:
 _PROSE_HINTS = ("simpl", "to make", "to avoid", "for testing", "convenience", "complexity", "to reduce")
 
 
+def prose_hint(text: str) -> bool:
+    """A cheap test that `prose_downgrade` may find something (the pattern is slow on long text); a
+    text without a hint holds no part that has one."""
+    low = text.lower()
+    return any(h in low for h in _PROSE_HINTS)
+
+
 def prose_downgrade(text: str) -> str | None:
     """The sentence that says a control was removed for simplicity (or similar), if any."""
-    low = text.lower()
-    if not any(h in low for h in _PROSE_HINTS):  # a cheap test first: the pattern is slow on long text
+    if not prose_hint(text):
         return None
     m = PROSE.search(text)
     return m.group(0) if m else None

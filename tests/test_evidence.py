@@ -316,3 +316,18 @@ def test_model_response_claiming_tests_pass_is_reported_but_not_a_stated_goal():
     goal = MODEL_MD + "\nThe response is successful if:\n1. All tests pass\n"
     assert not found(task(entry()) | {"lib/MODEL_RESPONSE.md": goal}, "MF308")
     assert not found(task(entry()), "MF308")
+
+
+def test_fenced_blocks_read_fences_like_commonmark_line_starts():
+    from bot.rules.evidence import fenced_blocks
+
+    text = ("```ts\nconst a = 1;\n```\n"  # fence on the first line
+            "text ``` not a fence\n"
+            "    ```\nindented four: code, not a fence\n"
+            "   ~~~~\nx = 1\n~~~\nstill inside (shorter fence)\n   ~~~~~\n"
+            "\r\n```py\r\ny = 2\r\n```\r\n")
+    blocks = fenced_blocks(text)
+    assert [b.lines for b in blocks] == [["const a = 1;"],
+                                         ["x = 1", "~~~", "still inside (shorter fence)"],
+                                         ["y = 2"]]
+    assert [b.first_line for b in blocks] == [2, 8, 14]

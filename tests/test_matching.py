@@ -168,3 +168,24 @@ def test_condensed_code_and_reordered_keys_match_by_names_close_together():
     # Names spread over more than one window of the haystack do not match either.
     far = Haystack([("a.ts", "const alphaValue = 1;\n" + "x = 0;\n" * 200 + "const betaValue = gammaValue;\n")])
     assert match_block("foo(alphaValue, betaValue, gammaValue)\nfoo(alphaValue, betaValue, gammaValue)", "ts", far).score == 0.0
+
+
+def test_normalised_text_keeps_non_ascii_and_line_structure():
+    # The byte translation must treat multi-byte characters as text: curly quotes become `"`, a
+    # no-break space goes, other characters (and lone surrogates from JSON) stay.
+    from bot.matching import _normal_text
+
+    text = "name: \u2018caf\u00e9 \u6771\u4eac\u2019,\u00a0x\ttags; ...\n  `a` \ud800\n"
+    assert _normal_text(text, "text") == 'name:"café東京"x' + "tags…\n" + '"a"\ud800\n'
+
+
+def test_comment_free_text_is_returned_as_is():
+    code = "const url = 'http://x';\nconst s = `a ${b}`;"
+    assert strip_comments(code.replace("//", ""), "ts") == code.replace("//", "")
+    assert strip_comments(code, "ts") == code  # `//` inside a string literal is kept
+
+
+def test_repeated_lookups_give_the_same_positions():
+    hay = Haystack([("a.ts", "x = call(alpha);\ny = 2;\nx = call(alpha);\n")])
+    first = hay.positions("x=call(alpha)", False)
+    assert first == [0, 2] and hay.positions("x=call(alpha)", False) == first

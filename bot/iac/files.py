@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
 
 from bot.iac import langs
-from bot.iac.convert import convert
+from bot.iac.convert import CONVERTERS, convert
 from bot.iac.values import OBJ, STR, TPL, V
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class SourceFile:
 
     @cached_property
     def root(self) -> V | None:
+        if self.lang not in CONVERTERS:  # Go, Java: no value model, so no need to parse for one
+            return None
         tree = self.tree
         if tree is None:
             return None
@@ -58,7 +60,8 @@ class SourceFile:
 
     @cached_property
     def strings(self) -> list[tuple[V, str]]:
-        return [(n, k) for n, k in self.nodes if n.kind in (STR, TPL)]
+        with _collector_paused():  # many new tuples: see _collector_paused
+            return [(n, k) for n, k in self.nodes if n.kind in (STR, TPL)]
 
     @cached_property
     def platform(self) -> str:
@@ -82,8 +85,12 @@ class SourceFile:
                 return res
         return None
 
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
     def line_text(self, line: int) -> str:
-        lines = self.text.split("\n")
+        lines = self.lines
         i = line - self.offset - 1
         return lines[i].strip() if 0 <= i < len(lines) else ""
 

@@ -50,6 +50,12 @@ class V:
         and `bucketName` are one key)."""
         if self.kind != OBJ:
             return None
+        if len(keys) == 1:  # the common case, without building a set per call
+            want = norm(keys[0])
+            for k, v in self.items:
+                if norm(k) == want:
+                    return v
+            return None
         wanted = {norm(k) for k in keys}
         for k, v in self.items:
             if norm(k) in wanted:
@@ -73,13 +79,17 @@ class V:
         """Every node below and including this one, with its enclosing key (the nearest object
         key above it; array items inherit their array's key)."""
         stack: list[tuple[V, str]] = [(self, key)]
+        pop = stack.pop
         while stack:
-            node, k = stack.pop()
+            node, k = pop()
             yield node, k
+            items = node.items
             if node.kind == OBJ:
-                stack.extend(reversed([(v, kk) for kk, v in node.items]))
+                if items:
+                    stack += [(v, kk) for kk, v in reversed(items)]
             else:
-                stack.extend(reversed([(v, k) for v in node.items]))
+                if items:
+                    stack += [(v, k) for v in reversed(items)]
                 if node.recv is not None:
                     stack.append((node.recv, k))
 

@@ -22,7 +22,7 @@ from bot.findings import Level
 from bot.matching import Haystack, Match, match_block, match_inline, normal_lines, normalise
 from bot.report.model import FIX, MODEL, CodeBlock, FileRef, InlineCode, Report
 from bot.rules import Rule, register
-from bot.security import downgrades, prose_downgrade
+from bot.security import downgrades, prose_downgrade, prose_hint
 from bot.task import IDEAL_RESPONSE, MODEL_RESPONSE, NOT_SOURCE, TEST_PATH, Task
 
 ABSENT = 0.34  # below (a third of the lines or fewer): the quote is not there
@@ -149,6 +149,11 @@ class Evidence:
         return any(p != self.task.report_path and _is_final_file(p) and not p.endswith(".md") for p in self.task.files)
 
     @cached_property
+    def not_applied(self) -> list[tuple[CodeBlock, CodeBlock, tuple[str, int]]]:
+        """Fixes the final code lacks (MF302 skips them, MF303 reports them): see `_not_applied`."""
+        return list(_not_applied(self.task, self))
+
+    @cached_property
     def ideal_blocks(self) -> list["FencedBlock"]:
         return fenced_blocks(self.task.ideal_response or "")
 
@@ -181,16 +186,30 @@ def checkable(block: CodeBlock) -> bool:
 
 @lru_cache(maxsize=2048)  # several rules ask about the same block
 def _checkable(text: str, lang: str, label: str) -> bool:
+    if lang in _SKIP_LANGS or _GENERIC_LABEL.search(label):
+        return False
     lines = [line for line in text.split("\n") if line.strip()]
-    if not lines or lang in _SKIP_LANGS or _ROOT_CONFIG.search(text):
+    if not lines or _ROOT_CONFIG.search(text) or _GENERIC_LABEL.search(_comment_label(lines[0])):
         return False
-    if _GENERIC_LABEL.search(label) or _GENERIC_LABEL.search(_comment_label(lines[0])):
+    if _OUTPUT_LINE.match(lines[0]) or _output_lines(lines) >= 0.2 * len(lines):
         return False
-    output = sum(1 for line in lines if _OUTPUT_LINE.match(line) or _OUTPUT_ANYWHERE.search(line))
-    if _OUTPUT_LINE.match(lines[0]) or output >= 0.2 * len(lines):
-        return False
-    code_like = sum(1 for line in lines if _CODE_CHARS.search(line))
-    return code_like >= 0.5 * len(lines) and len(normalise(text, lang)) >= 2
+    return _at_least(_CODE_CHARS, lines, 0.5 * len(lines)) and len(normalise(text, lang)) >= 2
+
+
+def _output_lines(lines: list[str]) -> int:
+    """How many lines look like output."""
+    return sum(1 for line in lines if _OUTPUT_LINE.match(line) or _OUTPUT_ANYWHERE.search(line))
+
+
+def _at_least(rx: re.Pattern[str], lines: list[str], need: float) -> bool:
+    """Whether `rx` is found in `need` of the lines or more (stops counting there)."""
+    count = 0
+    for line in lines:
+        if rx.search(line):
+            count += 1
+            if count >= need:
+                return True
+    return count >= need
 
 
 _GENERIC_ENTRY = re.compile(r"\b(typical(?:ly)?|commonly|common (?:mistakes?|patterns?|failures?|errors?)|models? (?:often|usually|tend))\b", re.I)
@@ -375,7 +394,7 @@ class EvidenceNotInFinal(Rule):
     def check(self, task, config):
         ev = evidence_of(task)
         report = task.report
-        not_applied = {fix.line for _, fix, _ in _not_applied(task, ev)}
+        not_applied = {fix.line for _, fix, _ in ev.not_applied}
         for block in report.code_blocks:
             if block.role != FIX or block.line in not_applied or not checkable(block) or generic_entry(report, block) \
                     or mixed(block):
@@ -452,7 +471,7 @@ class FixNotApplied(Rule):
     good = _task(_GOOD_REPORT)
 
     def check(self, task, config):
-        for model, fix, (path, line) in _not_applied(task, evidence_of(task)):
+        for model, fix, (path, line) in evidence_of(task).not_applied:
             wrong = max(_changed_lines(model, fix), key=lambda w: len(w[0]))  # the most telling line
             quoted_at = model.first_code_line + wrong[1]
             shown = task.files[path].split("\n")[line - 1].strip()
@@ -681,9 +700,12 @@ class SecurityDowngrade(Rule):
                 yield self.finding(task.report_path, fix.first_code_line,
                                    f"The fix weakens {d.control}: {change}{more}.",
                                    evidence="; ".join(x.control for x in found), end_line=fix.end_line - 1)
+        if not prose_hint(report.text):
+            return  # no entry can say it (the prose test looks for the same hints in part of this text)
         for entry in report.entries:
+            code = {n for b in entry.code for n in range(b.line, b.end_line + 1)}
             text = "\n".join(line for n, line in enumerate(report.lines[entry.line - 1:entry.end_line], entry.line)
-                             if not any(b.line <= n <= b.end_line for b in entry.code))
+                             if n not in code)
             said = prose_downgrade(text)
             if said:
                 line = entry.line + next(i for i, t in enumerate(report.lines[entry.line - 1:entry.end_line])
@@ -696,7 +718,7 @@ class SecurityDowngrade(Rule):
 
 def _clean(text: str) -> list[str]:
     """Lines with endings normalised and trailing whitespace dropped, without leading/trailing blank lines."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = list(map(str.rstrip, text.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -712,7 +734,19 @@ def sync_files(task: Task) -> list[str]:
     return [p for p in paths if not (p.endswith(".json") and p.rsplit(".", 1)[0] in stems)]
 
 
-_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+_FENCE_AFTER_NEWLINE = re.compile(r"\n {0,3}(`{3,}|~{3,})")
+_FENCE_AT_START = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def _fences(text: str) -> Iterator[tuple[int, str]]:
+    """(start of the line, fence) of each line that opens with a fence (`^ {0,3}(`{3,}|~{3,})`). The
+    pattern starts with a literal newline, which the regex engine finds fast (a `^` anchor in
+    multi-line mode is tried at every character)."""
+    m = _FENCE_AT_START.match(text)
+    if m:
+        yield 0, m.group(1)
+    for m in _FENCE_AFTER_NEWLINE.finditer(text):
+        yield m.start() + 1, m.group(1)
 
 
 @dataclass
@@ -727,25 +761,32 @@ class FencedBlock:
 
     @cached_property
     def stripped(self) -> set[str]:
-        return {line.strip() for line in self.lines}
+        return set(map(str.strip, self.lines))
+
+    @cached_property
+    def code(self) -> list[str]:
+        """The non-blank lines, stripped."""
+        return [line for line in map(str.strip, self.lines) if line]
 
 
 def fenced_blocks(text: str) -> list[FencedBlock]:
     """The fenced code blocks of a markdown file."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out, opening = [], None
-    for m in _FENCE_LINE.finditer(text):
+    counted, head = 0, 0  # newlines before offset `counted`: counted on from block to block
+    for at, fence in _fences(text):
         if opening is None:
-            opening = m
-        elif m.group(1)[0] == opening.group(1)[0] and len(m.group(1)) >= len(opening.group(1)):
-            start = text.rfind("\n", 0, opening.start()) + 1
-            head = text.count("\n", 0, opening.start())
-            above_start = start
+            opening = at, fence
+        elif fence[0] == opening[1][0] and len(fence) >= len(opening[1]):
+            open_at = opening[0]
+            head += text.count("\n", counted, open_at)
+            counted = open_at
+            above_start = open_at
             for _ in range(3):
                 above_start = text.rfind("\n", 0, max(0, above_start - 1)) + 1
-            body_start = text.find("\n", opening.start())
-            body = text[body_start + 1:m.start()] if 0 <= body_start < m.start() else ""
-            out.append(FencedBlock(head + 2, _clean(body), text[above_start:text.find("\n", opening.start())]))
+            body_start = text.find("\n", open_at)
+            body = text[body_start + 1:at] if 0 <= body_start < at else ""
+            out.append(FencedBlock(head + 2, _clean(body), text[above_start:body_start]))
             opening = None
     return out
 
@@ -774,7 +815,7 @@ class IdealSync(Rule):
             want = _clean(task.files[path])
             if len(want) < 3 or "\n".join(want) in texts:
                 continue
-            wanted = [line.strip() for line in want]
+            wanted = list(map(str.strip, want))
             named = [b for b in blocks if posixpath.basename(path) in b.above]
             best = max(named or blocks, key=lambda b: _overlap(wanted, b), default=None)
             if best is None or (not named and _overlap(wanted, best) < 0.5):
@@ -808,14 +849,13 @@ def _without_label(lines: list[str], path: str) -> list[str]:
 
 def _overlap(wanted: list[str], block: FencedBlock) -> float:
     """Share of the file's (stripped) lines that the block has."""
-    have = block.stripped
-    return sum(1 for line in wanted if line in have) / max(1, len(wanted))
+    return sum(map(block.stripped.__contains__, wanted)) / max(1, len(wanted))
 
 
 # -- provenance -----------------------------------------------------------------------------------
 
 def _code_of(blocks: list[FencedBlock]) -> list[str]:
-    return [line for b in blocks for line in (x.strip() for x in b.lines) if line]
+    return [line for b in blocks for line in b.code]
 
 
 @register

@@ -164,6 +164,7 @@ def is_placeholder_account(digits: str) -> bool:
 
 # Rules run on every source file of every task: cheap literal tests guard the costlier scans, and
 # most patterns start with a literal, which the regex engine finds fast.
+_ACCESS_KEY_START = re.compile(r"AKIA|ASIA")
 _ACCESS_KEY = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 # A 40-character key shortly after a secret-key word (`aws_secret_access_key = "..."`); run on lower case.
 _SECRET_KEY = re.compile(r"secret(?:[_ -]?access)?[_ -]?key[\w\"']*\W{1,6}(?P<s>[a-z0-9/+]{40})(?![a-z0-9/+=])")
@@ -175,8 +176,8 @@ _KEY_BODY = re.compile(r"(?:\s|\\n|[\"',+])*(?:Proc-Type:[^\n]*\n|[\w-]+:[^\n]*\
 # What makes a 12-digit number an account id: an ARN, an account word before it (`AccountId: `,
 # `account_id = "`; run on lower case), or an S3 bucket name that holds it (`logs-482913305561-us-east-1`).
 _ARN_ACCOUNT = re.compile(r"arn:aws[\w-]*:[\w-]*:[\w-]*:(?P<a>\d{12})(?![\d.])")
-_ACCOUNT_WORDS = (re.compile(r"account[\w\"' ]{0,20}[=:]\s*[\"']?(?P<a>\d{12})(?![\d.])"),
-                  re.compile(r"owner[_ -]?id[\w\"' ]{0,20}[=:]\s*[\"']?(?P<a>\d{12})(?![\d.])"))
+_ACCOUNT_WORDS = (("account", re.compile(r"account[\w\"' ]{0,20}[=:]\s*[\"']?(?P<a>\d{12})(?![\d.])")),
+                  ("owner", re.compile(r"owner[_ -]?id[\w\"' ]{0,20}[=:]\s*[\"']?(?P<a>\d{12})(?![\d.])")))
 _DASH_ACCOUNT = re.compile(r"-(?P<a>\d{12})(?=[-.\"'\s/]|$)", re.M)
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][\w.+-]*$")
 _EMAIL_DOMAIN = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b")
@@ -216,19 +217,25 @@ def find_secrets(text: str) -> list[tuple[int, str, str]]:
     """(offset, what, secret) for every secret in a text, in order."""
     lower = _ascii_lower(text)
     found = []
-    if "AKIA" in text or "ASIA" in text:
+    if _ACCESS_KEY_START.search(text):  # one scan for both prefixes
         found += [(m.start(), "AWS access key id", m.group(0)) for m in _ACCESS_KEY.finditer(text)
                   if "EXAMPLE" not in m.group(0)]  # AWS's documented AKIAIOSFODNN7EXAMPLE
-    found += [(m.start("s"), "AWS secret access key", text[m.start("s"):m.end("s")])
-              for m in _SECRET_KEY.finditer(lower) if _looks_random(text[m.start("s"):m.end("s")])]
+    # Each scan only when the literal its pattern starts with (or needs) is in the text at all.
+    if "secret" in lower:
+        found += [(m.start("s"), "AWS secret access key", text[m.start("s"):m.end("s")])
+                  for m in _SECRET_KEY.finditer(lower) if _looks_random(text[m.start("s"):m.end("s")])]
     if _GITHUB_PREFIX.search(text):
         found += [(m.start(), "GitHub token", m.group(0)) for m in _GITHUB_TOKEN.finditer(text)
                   if len(set(m.group(0).split("_", 1)[1])) >= 10]  # not ghp_xxxxxxxx...
-    accounts = [m for m in _ARN_ACCOUNT.finditer(text)
-                if not text.startswith(":layer:", m.end())]  # Lambda layers are published from public accounts
-    for rx in _ACCOUNT_WORDS:
-        accounts += rx.finditer(lower)
-    accounts += [m for m in _DASH_ACCOUNT.finditer(text) if _in_bucket_name(text, lower, m.start())]
+    accounts = []
+    if "arn:aws" in text:
+        accounts += [m for m in _ARN_ACCOUNT.finditer(text)
+                     if not text.startswith(":layer:", m.end())]  # Lambda layers are published from public accounts
+    for word, rx in _ACCOUNT_WORDS:
+        if word in lower:
+            accounts += rx.finditer(lower)
+    if "bucket" in lower or "s3://" in lower:  # what `_in_bucket_name` asks of the number's line
+        accounts += [m for m in _DASH_ACCOUNT.finditer(text) if _in_bucket_name(text, lower, m.start())]
     found += [(m.start("a"), "AWS account id", m.group("a")) for m in accounts
               if not is_placeholder_account(m.group("a")) and m.group("a") not in PUBLIC_AWS_ACCOUNTS]
     at = text.find("@")
@@ -243,6 +250,8 @@ def find_secrets(text: str) -> list[tuple[int, str, str]]:
 
 def _ascii_lower(text: str) -> str:
     """Lower case with the offsets kept (`str.lower` may lengthen some non-ASCII letters)."""
+    if text.isascii():  # `bytes.lower` is twice as fast as `str.lower`
+        return text.encode("ascii").lower().decode("ascii")
     lower = text.lower()
     return lower if len(lower) == len(text) else text.translate(_ASCII_LOWER)
 

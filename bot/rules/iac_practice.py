@@ -156,10 +156,15 @@ def _uses_suffix(task) -> bool:
 def _may_name(f: SourceFile) -> bool:
     """The file holds a name key (compared as `norm` compares keys: any case, no `_`, `-` or blanks) or
     a Terraform resource type with a name attribute; other files are not parsed for MF411."""
-    if f.lang == "hcl":  # platform "tf": only the name attributes of `_TF_NAMES` resources are read
-        return any(t in f.text for t in _TF_NAMES)
-    flat = "".join(f.text.lower().replace("_", "").replace("-", "").split())
-    return any(w in flat for w in _NAME_WORDS)
+    seen = f.__dict__.get("_may_name")  # cached per file: the claim checks ask again for the same files
+    if seen is None:
+        if f.lang == "hcl":  # platform "tf": only the name attributes of `_TF_NAMES` resources are read
+            seen = any(t in f.text for t in _TF_NAMES)
+        else:
+            flat = "".join(f.text.lower().replace("_", "").replace("-", "").split())
+            seen = any(w in flat for w in _NAME_WORDS)
+        f.__dict__["_may_name"] = seen
+    return seen
 
 
 @register
