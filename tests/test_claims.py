@@ -139,3 +139,20 @@ def test_score_forms_without_a_scale():
     r = rep("## Verdict", "", "Training Quality: 8.5", '"training_quality": 9', "- Training quality: 7 - 8 range")
     assert [(s.line, s.number.value, s.form) for s in C.scores(r)] == [(3, 8.5, "training_quality"),
                                                                      (4, 9, "training_quality")]
+
+
+def test_word_prefilters_leave_non_ascii_lines_to_the_patterns():
+    # Under re.I, "ſ" matches "s" and "K" (Kelvin) matches "k"; str.lower does not give them, so lines
+    # with non-ASCII characters skip the cheap word tests and still reach the patterns.
+    r = rep("## Summary", "", "Total iſſues: 4 — see below", "", "- 2 Critical, 1 High – résumé", "",
+            "Quality improvement of +4 poİnts")
+    assert [(t.line, t.number.value) for t in C.totals(r)] == [(3, 4.0)]
+    assert [(p.line, p.delta.value) for p in C.point_changes(r)] == [(7, 4.0)]  # "poİnts" is not ASCII "point"
+    assert [[(c.severity, c.number.value) for c in g] for g in C.severity_counts(r)] == [[("Critical", 2.0), ("High", 1.0)]]
+
+
+def test_statements_need_their_words():
+    r = rep("## Final Status", "", "Coverage: 100%", "", "3 tests failing in CI", "", "Deployment attempt 1: failed",
+            "", "Zero deployment failures.", "", "Previously coverage was 80%")
+    kinds = [(s.line, s.kind) for s in C.statements(r)]
+    assert kinds == [(3, "coverage"), (5, "failing-tests"), (7, "failed-attempt"), (9, "zero-deploy-failures")]

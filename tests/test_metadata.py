@@ -131,3 +131,12 @@ def test_facts_inside_entries_or_attempts_are_not_the_tasks():
     report = ("# R\n\n## Deployment Attempt 1\n\n**Region**: ap-northeast-1\n\n## Regional Issues\n\n"
               "### 1. Quota\n\n**Region**: eu-west-3\n**Complexity**: Medium - easy to add later\n")
     assert findings(GOOD_METADATA, "MF206", report, **{"lib/AWS_REGION": "us-east-1"}) == []
+
+
+def test_key_lines_scanner_with_escaped_quotes_and_backslashes():
+    text = '{\n  "a\\\\": "x\\\\\\"y",\n  "b": ["\\\\", "q\\"",\n    "r"],\n  "c": 1\n}'
+    assert json.loads(text) == {"a\\": 'x\\"y', "b": ["\\", 'q"', "r"], "c": 1}
+    lines = key_lines(text)
+    assert lines[("a\\",)] == 2 and lines[("b",)] == 3 and lines[("b", 1)] == 3 and lines[("b", 2)] == 4
+    assert lines[("c",)] == 5
+    assert key_lines('{"a": "open\\\\') == {("a",): 1}  # an unterminated string ends the scan

@@ -529,3 +529,84 @@ def test_field_label_above_a_bullet_list_gives_the_role():
 """
     r = parse_report(text)
     assert [(c.line, c.role, c.label) for c in r.entries[0].code] == [(7, MODEL, "MODEL_RESPONSE Issue")]
+
+
+# The block parser's first-character guards must not change a single token.
+TRICKY_BLOCKS = """\
+# Title
+Paragraph line one
+* * *
+- item one
+  continued
+  - nested item
+    - deeper
+1. first
+2) second
+10. tenth
+
+> quote line
+continued lazily
+> - list in quote
+>
+> ```ts
+> const x = 1;
+> ```
+
+    indented code
+    more code
+
+~~~yaml
+key: value
+~~~
+Paragraph interrupted by a fence
+```
+code
+```
+Paragraph interrupted by a heading
+## Heading two
+| a | b |
+|---|:-:|
+| 1 | 2 |
+Not a table
+|---|
+text with a pipe | here
+- - -
+___
++ plus list
+Setext-looking line
+===
+\t- tab indented item
+#no space heading
+####### seven hashes
+"""
+
+
+def _tokens(md, text):
+    return [(t.type, t.tag, t.map, t.nesting, t.level, t.content, t.markup, t.info, t.hidden)
+            for t in md.parse(text)]
+
+
+def test_guarded_block_rules_give_the_same_tokens():
+    from bot.report.parser import _MD, _markdown
+
+    plain = _markdown()
+    texts = [TRICKY_BLOCKS, SEVERITY_SECTIONS, TRICKY_BLOCKS.replace("\n", "\n\n"), "- a\n-\n", "```", "> ", "|"]
+    for text in texts:
+        assert _tokens(_MD, text) == _tokens(plain, text)
+    # Every cut of the text ends a block somewhere else: the guards must agree at every end of text.
+    for cut in range(0, len(TRICKY_BLOCKS), 7):
+        assert _tokens(_MD, TRICKY_BLOCKS[:cut]) == _tokens(plain, TRICKY_BLOCKS[:cut])
+
+
+def test_guarded_block_rules_keep_every_terminator_chain():
+    from bot.report.parser import _CHAINS, _MD, _markdown
+
+    plain = _markdown()
+    for chain in ("", *_CHAINS):
+        assert len(_MD.block.ruler.getRules(chain)) == len(plain.block.ruler.getRules(chain))
+    assert _MD.block.ruler.get_active_rules() == plain.block.ruler.get_active_rules()
+
+
+def test_file_references_need_a_known_extension():
+    report = parse_report("See lib/tap-stack.ts:12-14 and main.TF, not version 1.2.3 or e.g. this.\n")
+    assert [(r.path, r.start, r.end) for r in report.refs] == [("lib/tap-stack.ts", 12, 14), ("main.TF", None, None)]

@@ -83,6 +83,26 @@ def number_lines(report: Report) -> list[tuple[int, str]]:
 _DIGIT = re.compile(r"\d")
 
 
+def _prose_rows(report: Report) -> list[tuple[int, str, str | None]]:
+    """`prose_lines` with each line lowercased once, for the cheap word tests of `_may_hold`
+    (None for a line with non-ASCII characters: that one always goes to the regular expression)."""
+    return _memo(report, "prose_rows", lambda: [(n, t, t.lower() if t.isascii() else None)
+                                                for n, t in prose_lines(report)])
+
+
+def _number_rows(report: Report) -> list[tuple[int, str, str | None]]:
+    """`number_lines` as `_prose_rows`."""
+    return _memo(report, "number_rows", lambda: [row for row in _prose_rows(report) if _DIGIT.search(row[1])])
+
+
+def _may_hold(low: str | None, words: tuple[str, ...]) -> bool:
+    """Whether a case-insensitive pattern that needs one of `words` can match the line `low`.
+
+    A necessary condition only, to skip the pattern on most lines. Non-ASCII lines (None) always
+    pass: under re.I, `K` (Kelvin) and `ſ` match k and s, which `str.lower` does not give."""
+    return low is None or any(w in low for w in words)
+
+
 def code_lines(report: Report) -> frozenset[int]:
     return _memo(report, "code", lambda: frozenset(n for c in report.code_blocks for n in range(c.line, c.end_line + 1)))
 
@@ -95,7 +115,12 @@ def prose_lines(report: Report) -> list[tuple[int, str]]:
 
 
 def _blank_code(line: str) -> str:
-    return re.sub(r"(`+)(.+?)\1", lambda m: " " * len(m.group(0)), line)
+    if "`" not in line:
+        return line
+    return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
 def plain(text: str) -> str:
@@ -317,6 +342,9 @@ _SEV_PAIR = re.compile(rf"(?<![\w.])(\d+)\s+{_EMPH}{_SEV}\b(?!\s*[-/]\s*(?:sever
 _SEV_LABEL = re.compile(rf"^\s*(?:[-*+]\s+)?{_EMPH}{_SEV}(?:\s+(?:severity|priority|impact))?(?:\s+{COUNTABLE})?{_EMPH}"
                         rf"\s*(?:\([^)]*\))?\s*{_EMPH}\s*:\s*{_EMPH}\s*(\d+)\b(?!\s*[/%.]\d?)", re.I)
 _SEV_TABLE = re.compile(rf"^\s*\|\s*{_EMPH}{_SEV}{_EMPH}\s*\|\s*{_EMPH}(\d+){_EMPH}\s*\|", re.I)
+_SEV_WORDS = ("critical", "high", "medium", "moderate", "low")  # one of them is in every severity count
+_NOT_SEV_COUNT = re.compile(r"\b(attempts?|iterations?|rounds?|tests?|alarms?|resources?|alerts?|priority\s+\d|category)\b",
+                            re.I)
 
 
 @per_report
@@ -325,9 +353,8 @@ def severity_counts(report: Report) -> list[list[SeverityCount]]:
     ("3 Critical, 2 High, 1 Medium"), or consecutive lines of a list or table ("- **High**: 2")."""
     groups: list[list[SeverityCount]] = []
     last_line = -10
-    for n, line in number_lines(report):
-        if _is_before(line) or re.search(r"\b(attempts?|iterations?|rounds?|tests?|alarms?|resources?|"
-                                          r"alerts?|priority\s+\d|category)\b", line, re.I):
+    for n, line, low in _number_rows(report):
+        if not _may_hold(low, _SEV_WORDS) or _is_before(line) or _NOT_SEV_COUNT.search(line):
             continue
         pairs = [SeverityCount(n, _SEV_WORD[m.group(2).lower()], num(m, 1)) for m in _SEV_PAIR.finditer(line)]
         if len(pairs) >= 2 and _counts_failures(report, n, line):
@@ -346,10 +373,14 @@ def severity_counts(report: Report) -> list[list[SeverityCount]]:
 
 def _counts_failures(report: Report, n: int, line: str) -> bool:
     """A count of failures: said so on the line, or in a summary / failure section."""
-    if re.search(COUNTABLE, line, re.I):
+    if _COUNTABLE_RX.search(line):
         return True
     context = " ".join(section_titles(report, n)[:2]) + " " + lead_label(report, n)
-    return bool(re.search(rf"summary|{COUNTABLE}|severity|breakdown|distribution|statistics", context, re.I))
+    return bool(_COUNT_CONTEXT.search(context))
+
+
+_COUNTABLE_RX = re.compile(COUNTABLE, re.I)
+_COUNT_CONTEXT = re.compile(rf"summary|{COUNTABLE}|severity|breakdown|distribution|statistics", re.I)
 
 
 _TOTAL = re.compile(
@@ -367,8 +398,9 @@ _TOTAL = re.compile(
 def totals(report: Report) -> list[Total]:
     """"Total Issues Fixed: 18", "**Total failures**: 5", "18 issues fixed", "(14 total)"."""
     out = []
-    for n, line in number_lines(report):
-        if _is_before(line) or "+" in line and re.search(r"\d\s*\+\s*\d", line):
+    for n, line, low in _number_rows(report):
+        if not _may_hold(low, ("total", "fixed", "resolved", "addressed", "corrected")) or _is_before(line) \
+                or "+" in line and re.search(r"\d\s*\+\s*\d", line):
             continue
         for m in _TOTAL.finditer(line):
             g = "n" if m.group("n") else "n2" if m.group("n2") else "n3"
@@ -391,8 +423,8 @@ _CATEGORY = re.compile(
 def category_counts(report: Report) -> list[CategoryCount]:
     """"**Category A** (Significant): 2 fixes" and the items listed under it."""
     out = []
-    for n, line in number_lines(report):
-        m = _CATEGORY.match(line)
+    for n, line, low in _number_rows(report):
+        m = _CATEGORY.match(line) if _may_hold(low, ("category",)) else None
         if m and not _is_before(line):
             out.append(CategoryCount(n, m.group("cat").upper(), num(m, "n"), tuple(list_after(report, n))))
     return out
@@ -433,7 +465,10 @@ class Score:
 
 
 def _is_before(text: str) -> bool:
-    return bool(re.search(r"\b(before|original(?:ly)?|initial(?:ly)?|previous(?:ly)?|prior)\b", text, re.I))
+    return bool(_BEFORE_WORD.search(text))
+
+
+_BEFORE_WORD = re.compile(r"\b(before|original(?:ly)?|initial(?:ly)?|previous(?:ly)?|prior)\b", re.I)
 
 
 @per_report
@@ -442,7 +477,9 @@ def scores(report: Report) -> list[Score]:
     before the fixes (`from 3/10 to 9/10`, "Original MODEL_RESPONSE Score"), the base of the
     rubric, or another score."""
     out = []
-    for n, line in number_lines(report):
+    for n, line, low in _number_rows(report):
+        if "/" not in line and "SCORE:" not in line and not _may_hold(low, ("training",)):
+            continue  # none of the three forms can match
         matches = list(_SCORE_FORMS.finditer(line))
         for i, m in enumerate(matches):
             group = "a" if m.group("a") else "b" if m.group("b") else "c"
@@ -521,7 +558,7 @@ def formulas(report: Report) -> list[Formula]:
     """Stated sums: `8 + 1 + 3 + 1 = 13`, `10 - 4 = **6/10**`, `$20 + $15 = $35`."""
     out = []
     for n, line in number_lines(report):
-        for m in _FORMULA.finditer(line):
+        for m in (_FORMULA.finditer(line) if "=" in line else ()):
             expr = m.group("expr")
             if re.search(r"[*×x/^]\s*$", line[:m.start()]):
                 continue  # a product or quotient: only sums and differences are read
@@ -563,8 +600,8 @@ _CAP = re.compile(rf"(?P<v>{NUM}){_EMPH}\s*(?:/\s*10)?\s*[(,]?\s*(?:→|->|=>|,|
 def caps(report: Report) -> list[Cap]:
     """"13 → Capped at 10", "12 (capped at 10)"."""
     out = []
-    for n, line in number_lines(report):
-        for m in _CAP.finditer(line):
+    for n, line, low in _number_rows(report):
+        for m in (_CAP.finditer(line) if _may_hold(low, ("cap", "clamped", "limited")) else ()):
             out.append(Cap(n, num(m, "v"), num(m, "c")))
     return out
 
@@ -587,7 +624,7 @@ def ratios(report: Report) -> list[Ratio]:
     """"40/46 resources (87%)", "87% (40/46)", "8 of 12 (67%)"."""
     out = []
     for n, line in number_lines(report):
-        for m in _RATIO.finditer(line):
+        for m in (_RATIO.finditer(line) if "%" in line else ()):
             k = "" if m.group("x") else "2" if m.group("x2") else "3"
             out.append(Ratio(n, num(m, "x" + k), num(m, "y" + k), num(m, "z" + k)))
     return out
@@ -618,7 +655,7 @@ def changes(report: Report) -> list[Change]:
     """"850 → 1,726 lines (73% increase)", "73% code increase (850 → 1,726 lines)"."""
     out = []
     for n, line in number_lines(report):
-        for m in _CHANGE.finditer(line):
+        for m in (_CHANGE.finditer(line) if "%" in line else ()):
             k = "" if m.group("a") else "2"
             word = (m.group("d" + k) or "").lower()
             direction = -1 if re.fullmatch(_DOWN, word) else 1
@@ -641,6 +678,8 @@ def part_groups(report: Report) -> list[list[Part]]:
     """Consecutive lines "4 issues (22%)" / "14 issues (78%)": parts of one whole."""
     groups: list[list[Part]] = []
     for n, line in number_lines(report):
+        if "%" not in line:
+            continue
         found = [Part(n, num(m, "n"), num(m, "p")) for m in _PART.finditer(line)]
         if not found:
             continue
@@ -666,8 +705,8 @@ _POINTS = re.compile(rf"(?:improvement|increase|gain|change|delta|difference|rai
 def point_changes(report: Report) -> list[PointChange]:
     """"Quality Improvement: +6 points", "an improvement of 4 points": a stated score difference."""
     out = []
-    for n, line in number_lines(report):
-        for m in _POINTS.finditer(line):
+    for n, line, low in _number_rows(report):
+        for m in (_POINTS.finditer(line) if _may_hold(low, ("point",)) else ()):
             out.append(PointChange(n, num(m, "d"), -1 if m.group("sign") in ("-", "−") else 1))
     return out
 
@@ -714,6 +753,10 @@ def _coverage_kind(line: str, m: re.Match) -> str:
 
 
 _STATEMENT_WORDS = re.compile(r"coverage|deploy|attempt|tests?\b|pass", re.I)
+_STATEMENT_KEYS = ("coverage", "deploy", "attempt", "test", "pass")
+_TO_PERCENT = re.compile(r"\bto\s+\d+(\.\d+)?\s*%")
+_TESTS_WORD = re.compile(r"\btests?\b", re.I)
+_CONDITIONAL = re.compile(r"\bif\b|\bwhen\b|would", re.I)
 
 
 @per_report
@@ -721,22 +764,26 @@ def statements(report: Report) -> list[Statement]:
     """Checkable statements: coverage figures, "zero deployment failures", failed attempts,
     "all tests pass", counts of failing tests. Statements about the past or about targets are left out."""
     out = []
-    for n, line in prose_lines(report):
-        if not _STATEMENT_WORDS.search(line):
+    for n, line, low in _prose_rows(report):
+        if not _may_hold(low, _STATEMENT_KEYS) or not _STATEMENT_WORDS.search(line):
             continue
-        history = bool(_HISTORY.search(line))
-        for m in _COVERAGE.finditer(line):
-            if not history and not re.search(r"\bto\s+\d+(\.\d+)?\s*%", line):
+        # Each pattern needs its word: the cheap word tests spare most lines most patterns.
+        coverage, passes, fails = _may_hold(low, ("coverage",)), _may_hold(low, ("pass",)), _may_hold(low, ("fail",))
+        history = (coverage or passes or fails) and bool(_HISTORY.search(line))
+        for m in (_COVERAGE.finditer(line) if coverage and not history else ()):
+            if not _TO_PERCENT.search(line):
                 out.append(Statement(n, "coverage", m.group(0), float(m.group("v1") or m.group("v2")), _coverage_kind(line, m)))
-        if _ZERO_DEPLOY.search(line):
-            out.append(Statement(n, "zero-deploy-failures", _ZERO_DEPLOY.search(line).group(0)))
-        m = _FAILED_ATTEMPT.search(line)
+        if _may_hold(low, ("deploy",)) and (m := _ZERO_DEPLOY.search(line)):
+            out.append(Statement(n, "zero-deploy-failures", m.group(0)))
+        m = _FAILED_ATTEMPT.search(line) if _may_hold(low, ("attempt",)) else None
         if m:
             out.append(Statement(n, "failed-attempt", m.group(0)))
-        if not history and _ALL_PASS.search(line):
-            out.append(Statement(n, "all-tests-pass", _ALL_PASS.search(line).group(0)))
-        m = _FAILING_TESTS.search(line)
-        if m and not history and re.search(r"\btests?\b", line, re.I) and not re.search(r"\bif\b|\bwhen\b|would", line, re.I):
+        if history:
+            continue  # the other statements are about the final state only
+        if passes and (m := _ALL_PASS.search(line)):
+            out.append(Statement(n, "all-tests-pass", m.group(0)))
+        m = _FAILING_TESTS.search(line) if fails else None
+        if m and _TESTS_WORD.search(line) and not _CONDITIONAL.search(line):
             out.append(Statement(n, "failing-tests", m.group(0), float(m.group("n") or m.group("n2"))))
     return out
 

@@ -134,8 +134,15 @@ class CountMismatch(Rule):
                                    end_line=items[-1][0])
 
 
-def _heading_lines(report) -> set[int]:
-    return {h.line for h in report.headings}
+_NUMBERED_HEADING_LINE = re.compile(r"^\s{0,3}#{2,6}\s*\W*(?:[a-z]+\s*#?\s*)?\d+[.):]", re.I)
+
+
+@C.per_report
+def _unparsed_numbered_headings(report) -> list[int]:
+    """Lines that read as a numbered heading ("## 3.") but that the parser did not take as one."""
+    headings = {h.line for h in report.headings}
+    return [n for n, text in enumerate(report.lines, 1)
+            if "#" in text and n not in headings and _NUMBERED_HEADING_LINE.match(text)]
 
 
 # --- MF202 arithmetic ---------------------------------------------------------------------------
@@ -564,9 +571,7 @@ class SelfContradiction(Rule):
     def _hidden(report, ea, eb) -> bool:
         """A "## N." line between two numbered headings that the parser did not take as a heading
         (an unbalanced fence swallowed it, for instance): the numbering seen is incomplete."""
-        headings = _heading_lines(report)
-        return any(re.match(r"^\s{0,3}#{2,6}\s*\W*(?:[a-z]+\s*#?\s*)?\d+[.):]", report.line_text(n), re.I)
-                   for n in range(ea.line + 1, eb.line) if n not in headings)
+        return any(ea.line < n < eb.line for n in _unparsed_numbered_headings(report))
 
     @staticmethod
     def _seen(report, ea, eb, a: int, b: int) -> bool:

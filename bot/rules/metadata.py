@@ -54,6 +54,12 @@ def validator(config) -> Draft7Validator:
             return _load_schema_text(Path(chosen).read_text(encoding="utf-8"))
         except OSError as exc:
             raise MetadataSchemaError(f"settings.metadata.schema: cannot read {chosen}: {exc.strerror}") from None
+    return _packaged_validator()
+
+
+@lru_cache(maxsize=1)
+def _packaged_validator() -> Draft7Validator:
+    """The packaged schema is read once per process, not once per task."""
     return _load_schema_text(resources.files("bot").joinpath("schemas/metadata.schema.json").read_text(encoding="utf-8"))
 
 
@@ -68,18 +74,14 @@ def key_lines(text: str) -> dict[tuple, int]:
     pending_key: str | None = None
     while i < n:
         ch = text[i]
+        if ch == " ":  # indentation: most characters of a pretty-printed file
+            i += 1
+            continue
         if ch == "\n":
             line += 1
         elif ch == '"':
-            j, buf = i + 1, []
-            while j < n and text[j] != '"':
-                if text[j] == "\\":
-                    buf.append(text[j:j + 2])
-                    j += 2
-                    continue
-                buf.append(text[j])
-                j += 1
-            s = "".join(buf)
+            j = _string_end(text, i + 1)
+            s = text[i + 1:j]
             k = j + 1
             while k < n and text[k] in " \t\r\n":
                 k += 1
@@ -105,6 +107,22 @@ def key_lines(text: str) -> dict[tuple, int]:
                 i += 1
         i += 1
     return lines
+
+
+def _string_end(text: str, start: int) -> int:
+    """Index of the quote that closes the string whose text starts at `start` (len(text) when none):
+    the first quote not escaped, i.e. not after an odd run of backslashes."""
+    j = start
+    while True:
+        q = text.find('"', j)
+        if q < 0:
+            return len(text)
+        b = q
+        while b > start and text[b - 1] == "\\":
+            b -= 1
+        if (q - b) % 2 == 0:
+            return q
+        j = q + 1
 
 
 def _value_at(stack, lines, line, key) -> tuple:
