@@ -63,6 +63,21 @@ def start_redis() -> tuple[str, subprocess.Popen]:
     return f"redis://127.0.0.1:{port}/0", proc
 
 
+def start_queue(kind: str, tmp: Path) -> tuple[str, subprocess.Popen | None]:
+    """The queue URL for `kind`, and the redis-server process to stop afterwards (None for SQLite)."""
+    if kind == "redis":
+        return start_redis()
+    return f"sqlite:///{tmp / 'queue.db'}", None
+
+
+def start_web(port: int, env: dict) -> subprocess.Popen:
+    """gunicorn as deployed (the Procfile's web process) on a loopback port."""
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    return subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                             "--log-level", "warning", "bot.app:create_app()"], cwd=ROOT, env=env,
+                            stderr=subprocess.DEVNULL)  # the JSON log lines are still written, then discarded
+
+
 def pr_payload(number: int, sha: str) -> bytes:
     data = json.loads((ROOT / "tests/data/github/webhooks/pull_request.opened.json").read_text())
     data["number"] = data["pull_request"]["number"] = number
@@ -90,18 +105,11 @@ def main() -> int:
     github = FakeGitHub(owner="Codertocat", repo="Hello-World", latency=args.latency)
     api_url, shutdown = github.serve()
     tmp = Path(tempfile.mkdtemp(prefix="mfbot-e2e-"))
-    redis_proc = None
-    if args.queue == "redis":
-        queue_url, redis_proc = start_redis()
-    else:
-        queue_url = f"sqlite:///{tmp / 'queue.db'}"
+    queue_url, redis_proc = start_queue(args.queue, tmp)
     port = free_port()
     env = dict(os.environ, GITHUB_APP_ID="4242", GITHUB_PRIVATE_KEY=private_key(), GITHUB_WEBHOOK_SECRET=SECRET,
                GITHUB_API_URL=api_url, MFBOT_QUEUE=queue_url, MFBOT_WORKERS="1")
-    bin_dir = Path(sys.executable).parent
-    web = subprocess.Popen([str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                            "--log-level", "warning", "bot.app:create_app()"], cwd=ROOT, env=env,
-                           stderr=subprocess.DEVNULL)  # the JSON log lines are still written, then discarded
+    web = start_web(port, env)
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
                               stderr=subprocess.DEVNULL)
     times, calls, per_route, outcomes, pickup, engine = [], [], Counter(), Counter(), [], []

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.review_e2e import free_port, start_redis, wait_http  # noqa: E402
+from bench.review_e2e import free_port, start_queue, start_web, wait_http  # noqa: E402
 from tests.github_kit import SECRET, private_key, signature  # noqa: E402
 
 PAYLOAD = ROOT / "tests/data/github/webhooks/pull_request.opened.json"
@@ -87,18 +87,11 @@ def main() -> int:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="mfbot-load-"))
-    redis_proc = None
-    if args.queue == "redis":
-        queue_url, redis_proc = start_redis()
-    else:
-        queue_url = f"sqlite:///{tmp / 'queue.db'}"
+    queue_url, redis_proc = start_queue(args.queue, tmp)
     port = free_port()
     env = dict(os.environ, GITHUB_APP_ID="4242", GITHUB_PRIVATE_KEY=private_key(), GITHUB_WEBHOOK_SECRET=SECRET,
                MFBOT_QUEUE=queue_url)
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    web = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                            "--log-level", "warning", "bot.app:create_app()"], cwd=ROOT, env=env,
-                           stderr=subprocess.DEVNULL)  # the JSON log lines are still written, then discarded
+    web = start_web(port, env)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         parent, child = multiprocessing.Pipe()
