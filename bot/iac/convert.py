@@ -42,8 +42,33 @@ class _StatementConverter(_Base):
         line, end = self.pos(root)
         return V(BLOCK, line, end, items=out)
 
-    def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
+    skip: frozenset[str] = frozenset()  # node types that hold no value (comments, imports, ...)
+    values: frozenset[str] = frozenset()  # node types converted as values
+
+    def branches(self, node: ts.Node) -> tuple[ts.Node | None, list[ts.Node]] | None:
+        """For an `if`: its condition and the parts that run only conditionally; None otherwise."""
         raise NotImplementedError
+
+    def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
+        """Values of a statement-level node, appended to `out`; values inside an `if` are marked COND."""
+        if depth > MAX_DEPTH:
+            return
+        t = node.type
+        if t in self.skip:
+            return
+        if t in self.values:
+            out.append(self.value(node, flags, depth))
+            return
+        split = self.branches(node)
+        if split is not None:
+            cond, parts = split
+            if cond is not None:
+                self.collect(cond, flags, out, depth + 1)
+            for part in parts:
+                self.collect(part, flags | COND, out, depth + 1)
+            return
+        for child in node.named_children:
+            self.collect(child, flags, out, depth + 1)
 
 
 def _text(node: ts.Node) -> str:
@@ -416,28 +441,25 @@ def _js_unescape(m: re.Match) -> str:
     return _JS_ESC_MAP.get(code, code)
 
 
+_VALUE_TS = {"object", "array", "string", "template_string", "number", "true", "false", "null", "undefined",
+             "new_expression", "call_expression", "ternary_expression", "binary_expression", "member_expression"
+             } | _UNWRAP_TS
+# Subtrees that hold no values (types, imports) and bare names: not collected at statement level.
+_SKIP_TS = {"comment", "import_statement", "type_annotation", "interface_declaration", "type_alias_declaration",
+            "type_arguments", "type_parameters", "identifier", "property_identifier", "this", "predefined_type",
+            "accessibility_modifier", "shorthand_property_identifier_pattern", "formal_parameters", "statement_identifier",
+            "enum_declaration", "ambient_declaration", "export_clause", "type_identifier", "return_type"}
+
+
 class TsConverter(_StatementConverter):
-    def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
-        """Values of a statement-level node, appended to `out`."""
-        if depth > MAX_DEPTH:
-            return
-        t = node.type
-        if t in _SKIP_TS:
-            return
-        if t in _VALUE_TS:
-            out.append(self.value(node, flags, depth))
-            return
-        if t == "if_statement":
-            cond = node.child_by_field_name("condition")
-            if cond is not None:
-                self.collect(cond, flags, out, depth + 1)
-            for field in ("consequence", "alternative"):
-                part = node.child_by_field_name(field)
-                if part is not None:
-                    self.collect(part, flags | COND, out, depth + 1)
-            return
-        for child in node.named_children:
-            self.collect(child, flags, out, depth + 1)
+    skip = frozenset(_SKIP_TS)
+    values = frozenset(_VALUE_TS)
+
+    def branches(self, node: ts.Node) -> tuple[ts.Node | None, list[ts.Node]] | None:
+        if node.type != "if_statement":
+            return None
+        parts = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
+        return node.child_by_field_name("condition"), [p for p in parts if p is not None]
 
     def value(self, node: ts.Node, flags: int, depth: int) -> V:
         line, end = self.pos(node)
@@ -562,16 +584,6 @@ def _callee(fn: ts.Node) -> str:
     return _text(fn)
 
 
-_VALUE_TS = {"object", "array", "string", "template_string", "number", "true", "false", "null", "undefined",
-             "new_expression", "call_expression", "ternary_expression", "binary_expression", "member_expression"
-             } | _UNWRAP_TS
-# Subtrees that hold no values (types, imports) and bare names: not collected at statement level.
-_SKIP_TS = {"comment", "import_statement", "type_annotation", "interface_declaration", "type_alias_declaration",
-            "type_arguments", "type_parameters", "identifier", "property_identifier", "this", "predefined_type",
-            "accessibility_modifier", "shorthand_property_identifier_pattern", "formal_parameters", "statement_identifier",
-            "enum_declaration", "ambient_declaration", "export_clause", "type_identifier", "return_type"}
-
-
 # --------------------------------------------------------------------------- Python
 
 _PY_ESC = re.compile(r"\\(N\{[^}]*\}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|.)", re.S)
@@ -592,25 +604,14 @@ _SKIP_PY = {"comment", "identifier", "import_statement", "import_from_statement"
 
 
 class PyConverter(_StatementConverter):
-    def collect(self, node: ts.Node, flags: int, out: list[V], depth: int) -> None:
-        if depth > MAX_DEPTH:
-            return
-        t = node.type
-        if t in _SKIP_PY:
-            return
-        if t in _VALUE_PY:
-            out.append(self.value(node, flags, depth))
-            return
-        if t in ("if_statement", "elif_clause"):
-            cond = node.child_by_field_name("condition")
-            if cond is not None:
-                self.collect(cond, flags, out, depth + 1)
-            for c in node.named_children:
-                if c is not cond and c.type != "comment":
-                    self.collect(c, flags | COND, out, depth + 1)
-            return
-        for child in node.named_children:
-            self.collect(child, flags, out, depth + 1)
+    skip = frozenset(_SKIP_PY)
+    values = frozenset(_VALUE_PY)
+
+    def branches(self, node: ts.Node) -> tuple[ts.Node | None, list[ts.Node]] | None:
+        if node.type not in ("if_statement", "elif_clause"):
+            return None
+        cond = node.child_by_field_name("condition")
+        return cond, [c for c in node.named_children if c != cond and c.type != "comment"]
 
     def value(self, node: ts.Node, flags: int, depth: int) -> V:
         line, end = self.pos(node)
