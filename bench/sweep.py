@@ -8,6 +8,8 @@ kind, and time per PR (median, p99) and in total, as wall-clock and as CPU time 
 shared, so CPU time is the steadier figure); the time to parse the reports is shown apart.
 `--show` prints the findings of the given rule id prefix (for reading them), `--sample N` picks N
 random PRs for that. `--rule-times` also prints the CPU time each rule spends, slowest first.
+For the IaC rules it also prints on how many PRs each fires standalone and as a claim check
+(MF481-483 findings name the IaC rule they ran).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
 import sys
 import time
@@ -57,6 +60,7 @@ def main() -> int:
     shown = set(random.Random(args.seed).sample(range(len(paths)), min(args.sample, len(paths)))) if args.sample else None
 
     per_rule, per_kind, prs_with_kind, prs_with_rule = Counter(), Counter(), Counter(), Counter()
+    prs_with_claim: Counter = Counter()  # (IaC rule, claim-check rule) -> PRs
     wall, cpu, parse_cpu = [], [], 0.0
     tasks_seen, errors, crashes = 0, 0, 0
     start_wall, start_cpu = time.perf_counter(), time.process_time()
@@ -87,6 +91,8 @@ def main() -> int:
             prs_with_kind[k] += 1
         for r in {f.rule for f in review.findings}:
             prs_with_rule[r] += 1
+        for pair in {_claim_check(f) for f in review.findings} - {None}:
+            prs_with_claim[pair] += 1
         if args.show and (shown is None or i in shown):
             for f in review.findings:
                 if f.rule.startswith(args.show):
@@ -108,11 +114,29 @@ def main() -> int:
     print("findings per kind, and the share of PRs with each kind:")
     for kind, count in prs_with_kind.most_common():
         print(f"  {kind:<34} {per_kind[kind]:6d} findings  {count:4d} PRs ({100 * count / max(n, 1):.1f}%)")
+    iac = {r for r in prs_with_rule if r.startswith("MF4") and r < CLAIM_RULES[0]} | {r for r, _ in prs_with_claim}
+    if iac:
+        print("IaC rules, PRs fired on standalone and as claim checks (" + ", ".join(CLAIM_RULES) + "):")
+        for rule in sorted(iac):
+            claims = "  ".join(f"{c} {prs_with_claim[(rule, c)]:3d}" for c in CLAIM_RULES)
+            print(f"  {rule} {names.get(rule, ''):<34} standalone {prs_with_rule[rule]:4d}   {claims}")
     if args.rule_times:
         print("CPU time per rule (slowest first):")
         for rule, seconds in rule_cpu.most_common():
             print(f"  {rule} {names.get(rule, ''):<34} {seconds:7.2f} s")
     return 1 if crashes or errors else 0
+
+
+CLAIM_RULES = ("MF481", "MF482", "MF483")
+_RULE_IN_MESSAGE = re.compile(r"\b(MF4[0-7]\d)\b")
+
+
+def _claim_check(f) -> tuple[str, str] | None:
+    """(the IaC rule a claim check ran, the claim-check rule) for MF481-483 findings: their message names it."""
+    if f.rule not in CLAIM_RULES:
+        return None
+    m = _RULE_IN_MESSAGE.search(f.message)
+    return (m.group(1), f.rule) if m else None
 
 
 def _spread(times: list[float]) -> str:
