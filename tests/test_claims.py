@@ -156,3 +156,51 @@ def test_statements_need_their_words():
             "", "Zero deployment failures.", "", "Previously coverage was 80%")
     kinds = [(s.line, s.kind) for s in C.statements(r)]
     assert kinds == [(3, "coverage"), (5, "failing-tests"), (7, "failed-attempt"), (9, "zero-deploy-failures")]
+
+
+def counts(*lines: str):
+    return [(c.line, c.thing, c.suite, c.run, c.file, c.number.value) for c in C.suite_counts(rep(*lines))]
+
+
+def test_counts_of_tests_and_resources_with_their_suite():
+    got = counts("# Model Response Failures Analysis", "", "## Validation Results", "",
+                 "- **Unit Tests**: 32/32 passing (100% coverage)",
+                 "- All 18 integration tests pass against the deployed stack",
+                 "- `tests/unit/test_stack.py`: 54 tests",
+                 "- **Total Resources**: 23",
+                 "- Deployment created 23 AWS resources",
+                 "- Test suite: 50 comprehensive test cases")
+    assert got == [(5, "tests", "unit", True, "", 32), (6, "tests", "integration", True, "", 18),
+                   (7, "tests", "", False, "test_stack.py", 54), (8, "resources", "", False, "", 23),
+                   (9, "resources", "", False, "", 23), (10, "tests", "", False, "", 50)]
+
+
+def test_count_suite_from_its_section_is_marked_as_such():
+    [c] = C.suite_counts(rep("# Report", "", "## Testing", "", "### Integration Tests", "", "- Tests: 14 passed"))
+    assert (c.suite, c.suite_on_line, c.run) == ("integration", False, True)
+
+
+def test_counts_that_are_parts_estimates_history_or_failures_are_left_out():
+    assert counts("# Report", "", "## Validation Results", "",
+                  "- MODEL_RESPONSE had 8 tests",
+                  "- Added 5 new unit tests for the Lambda handler",
+                  "- 12 of 14 tests passing",
+                  "- S3 lifecycle validation (4 tests)",
+                  "- NAT Gateways: 3/3 tests passing",
+                  "- 50+ unit tests, ~45 integration tests",
+                  "- 32/34 integration tests passing",
+                  "- 8 test files",
+                  "- Resources to create: 1",
+                  "- 3 IAM resources with wildcard actions",
+                  "| Tests | 12 basic tests | 58 comprehensive tests |",
+                  "Coverage: 91%, with 20 unit tests run when the stack is deployed") == []
+
+
+def test_passing_count_next_to_failures_is_not_the_whole_suite():
+    assert counts("# Report", "", "## Integration Tests", "", "- **Passing**: 43 tests", "- **Failing**: 1 test") == []
+    assert counts("# Report", "", "## Unit Tests", "", "- Unit Tests: 47 passed, 0 failed")[0][-1] == 47
+
+
+def test_counts_inside_failure_entries_are_about_the_model_not_the_final_code():
+    assert counts("# Model Failures", "", "## Critical Failures", "", "### 1. Broken tests", "",
+                  "**Impact Level**: Critical", "", "The suite ran 45 unit tests against a stub.") == []

@@ -241,6 +241,78 @@ def test_total_against_entries_and_entries_that_group_issues():
     assert found(report + nat, "MF201") == []
 
 
+# Counts of tests and resources, checked against the task's test files and final template.
+UNIT_TESTS = """describe('TapStack', () => {
+  test('creates the bucket', () => {});
+  test('encrypts with KMS', () => {});
+  describe('outputs', () => {
+    it('exports the bucket name', () => {});
+  });
+});
+"""
+INT_TESTS = "describe('live stack', () => {\n  it('reads the bucket', async () => {});\n  it('reads the key', async () => {});\n});\n"
+TEMPLATE = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+            "  Key:\n    Type: AWS::KMS::Key\n")
+CFN_TASK = {"test/tap-stack.unit.test.ts": UNIT_TESTS, "test/tap-stack.int.test.ts": INT_TESTS, "lib/TapStack.yml": TEMPLATE}
+
+
+def suite_report(*lines: str) -> str:
+    return "# Model Response Failures Analysis\n\n## Validation Results\n\n" + "\n".join(lines) + "\n"
+
+
+def count_findings(report: str, platform: str = "cfn", **task_files: str):
+    meta = dict(METADATA, platform=platform, language="yaml")
+    review = review_files({REPORT: report, "metadata.json": json.dumps(meta), **(task_files or CFN_TASK)})
+    return [f for f in review.findings if f.rule == "MF201"]
+
+
+def test_stated_test_counts_against_the_test_files():
+    report = suite_report("- **Unit Tests**: 5/5 passing", "- 2 integration tests against the live stack",
+                          "- Test suite: 6 test cases", "- All 5 unit tests pass")
+    hits = count_findings(report)
+    assert [(f.line, f.message) for f in hits] == [
+        (5, "Stated 5 unit tests passing, but the unit test files define 3 test cases."),
+        (7, "Stated 6 tests, but the test files define 3 unit and 2 integration test cases (5 in all)."),
+    ]
+    assert hits[0].evidence == ("counted test/tap-stack.unit.test.ts: 3 (it()/test() calls); "
+                                "the same count is stated on lines 8")
+
+
+def test_right_test_counts_of_a_suite_of_all_or_of_one_file_are_silent():
+    report = suite_report("- **Unit Tests**: 3/3 passing", "- 2 integration tests", "- Tests: 5 passed, 0 failed",
+                          "- `test/tap-stack.unit.test.ts`: 3 tests")
+    assert count_findings(report) == []
+
+
+def test_test_counts_a_run_decides_are_not_checked():
+    skipped = dict(CFN_TASK, **{"test/tap-stack.unit.test.ts": UNIT_TESTS.replace("test('encrypts", "test.skip('encrypts")})
+    assert count_findings(suite_report("- **Unit Tests**: 5/5 passing"), **skipped) == []
+    # a count about the model's code or a partial run is not a count of the final suite
+    assert count_findings(suite_report("- MODEL_RESPONSE shipped 9 unit tests", "- Passing: 4 tests",
+                                       "- Failing: 1 test")) == []
+
+
+def test_stated_resources_against_the_final_template():
+    [hit] = count_findings(suite_report("- All 3 resources deployed successfully"))
+    assert hit.message == "Stated 3 resources, but the final code declares 2."
+    assert hit.evidence == "counted `Resources` of lib/TapStack.yml"
+    assert count_findings(suite_report("- **Total Resources**: 2")) == []
+    # CDK synthesises resources no source line shows: not counted
+    assert count_findings(suite_report("- All 3 resources deployed successfully"), platform="cdk") == []
+
+
+WELL_FORMED_CFN = suite_report("- **Unit Tests**: 3/3 passing (100% coverage)",
+                               "- **Integration Tests**: 2/2 passing against the deployed stack",
+                               "- All 5 tests pass",
+                               "- **Total Resources**: 2 (bucket and key)")
+
+
+def test_well_formed_report_with_right_test_and_resource_counts_is_silent():
+    meta = dict(METADATA, platform="cfn", language="yaml")
+    review = review_files({REPORT: WELL_FORMED_CFN, "metadata.json": json.dumps(meta), **CFN_TASK})
+    assert [f for f in review.findings if f.rule.startswith("MF2")] == []
+
+
 # --- MF202 ARITHMETIC ---------------------------------------------------------------------------
 
 def test_seed_shape_cap_then_a_different_final_value():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterator
 
 from bot.report.model import Entry, Heading, Report
 
@@ -101,6 +102,17 @@ def _may_hold(low: str | None, words: tuple[str, ...]) -> bool:
     A necessary condition only, to skip the pattern on most lines. Non-ASCII lines (None) always
     pass: under re.I, `K` (Kelvin) and `ſ` match k and s, which `str.lower` does not give."""
     return low is None or any(w in low for w in words)
+
+
+def _matches(report: Report, rx: re.Pattern, words: tuple[str, ...] = (),
+             symbol: str = "") -> Iterator[tuple[int, re.Match]]:
+    """(line number, match) of every match of `rx` in the prose lines with a digit that hold `symbol`
+    ("%", as written) or else one of `words` (lower case); `m.string` is the line. The loop every
+    numeric claim is read with."""
+    for n, line, low in _number_rows(report):
+        if (symbol in line) if symbol else _may_hold(low, words):
+            for m in rx.finditer(line):
+                yield n, m
 
 
 def code_lines(report: Report) -> frozenset[int]:
@@ -398,17 +410,16 @@ _TOTAL = re.compile(
 def totals(report: Report) -> list[Total]:
     """"Total Issues Fixed: 18", "**Total failures**: 5", "18 issues fixed", "(14 total)"."""
     out = []
-    for n, line, low in _number_rows(report):
-        if not _may_hold(low, ("total", "fixed", "resolved", "addressed", "corrected")) or _is_before(line) \
-                or "+" in line and re.search(r"\d\s*\+\s*\d", line):
-            continue
-        for m in _TOTAL.finditer(line):
-            g = "n" if m.group("n") else "n2" if m.group("n2") else "n3"
-            if g == "n3" and not re.search(rf"\b{COUNTABLE}\b", line[max(0, m.start() - 60):m.start()], re.I):
-                continue  # "(3 total)" counts what the words before it name: only failures are checked
-            noun = (m.group("noun") or m.group("noun2") or "issues").lower()
-            fixed = bool(m.group("fx")) or noun.startswith("fix") or bool(re.search(r"\bfixed|resolved\b", m.group(0), re.I))
-            out.append(Total(n, num(m, g), noun, fixed))
+    for n, m in _matches(report, _TOTAL, ("total", "fixed", "resolved", "addressed", "corrected")):
+        line = m.string
+        if _is_before(line) or "+" in line and re.search(r"\d\s*\+\s*\d", line):
+            continue  # a count before the fixes, or a sum
+        g = "n" if m.group("n") else "n2" if m.group("n2") else "n3"
+        if g == "n3" and not re.search(rf"\b{COUNTABLE}\b", line[max(0, m.start() - 60):m.start()], re.I):
+            continue  # "(3 total)" counts what the words before it name: only failures are checked
+        noun = (m.group("noun") or m.group("noun2") or "issues").lower()
+        fixed = bool(m.group("fx")) or noun.startswith("fix") or bool(re.search(r"\bfixed|resolved\b", m.group(0), re.I))
+        out.append(Total(n, num(m, g), noun, fixed))
     return out
 
 
@@ -422,12 +433,154 @@ _CATEGORY = re.compile(
 @per_report
 def category_counts(report: Report) -> list[CategoryCount]:
     """"**Category A** (Significant): 2 fixes" and the items listed under it."""
+    return [CategoryCount(n, m.group("cat").upper(), num(m, "n"), tuple(list_after(report, n)))
+            for n, m in _matches(report, _CATEGORY, ("category",)) if not _is_before(m.string)]
+
+
+# --- counts of tests and resources --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SuiteCount:
+    """"45 unit tests", "Unit Tests: 32 passing", "creates 23 resources": a count of things the
+    task's files let one count."""
+
+    line: int
+    number: Num
+    thing: str  # "tests" or "resources"
+    suite: str  # for tests: "unit", "integration" or "" (not said)
+    suite_on_line: bool  # the line names the suite (not only its section)
+    run: bool  # stated as a run's outcome ("32 passing"), not as the cases written
+    file: str  # the one file the line names ("test_tap_stack.py"), "" when none
+
+
+_TEST_NOUN = r"(?:tests?|test\s+cases?|test\s+methods?|test\s+functions?)"
+# "8 test files", "3 test suites", "2 test infrastructure issues": counts of something else.
+_NOT_TEST_NOUN = (r"(?!\s+(?:files?|suites?|classes|infrastructure|issues?|failures?|errors?|scenarios?|categories|"
+                  r"modules?|runs?|groups?|areas?|types?|stacks?|environments?))")
+_SUITE_WORD = r"(?P<suite>unit|integration|int|e2e|end-to-end)"
+_COUNT_ADJ = (r"(?:comprehensive|total|live|real|automated|passing|passed|individual|detailed|thorough|dynamic|jest|"
+              r"pytest|junit|separate|distinct|extensive|robust|successful)")
+# A count not part of a ratio, range, version, sum or approximation: "45", "45/45" (all of them).
+_COUNT = r"(?<![\w.,/$~+#≈-])(?:(?P<x>\d+)\s*/\s*)?(?P<n>\d+)(?![\w.,%+/]|\s*[-–]\s*\d)"
+_TEST_COUNT = re.compile(rf"{_COUNT}\s+(?:{_COUNT_ADJ}\s+){{0,2}}(?:{_SUITE_WORD}\s+)?(?:{_COUNT_ADJ}\s+)?{_TEST_NOUN}\b{_NOT_TEST_NOUN}",
+                         re.I)
+_RESOURCE_COUNT = re.compile(rf"{_COUNT}\s+(?:(?:aws|cloudformation|cfn|terraform|total|infrastructure)\s+){{0,2}}"
+                             rf"resources\b", re.I)
+# "Unit Tests: 47 passed", "**Total Resources**: 51": a label, then the count alone or with its verb.
+_LABEL = re.compile(r"^\s*(?:[-+>|#]+\s*|\d+[.)]\s+)*(?P<label>[A-Za-z][\w /&()-]{0,40}?)\s*:\s*(?P<body>.*)$")
+# "47/47" alone may be a score out of 47: a ratio needs its verb.
+_LABELLED_COUNT = re.compile(rf"(?:pass(?:ed)?\s*[-(]?\s*|\(\s*)?(?:all\s+)?{_COUNT}\s*"
+                             rf"(?=(?:tests?\s+)?(?:passed|passing|pass)\b|(?(x)(?!)|(?:$|[(,;])))", re.I)
+# Labels that name what the count is of: "Unit Tests", "Tests Passed", "Total Resources" (not "Test Issues").
+_TEST_LABEL = re.compile(r"(?:\btests?(?:\s+(?:run|passed|passing|executed|created|results?))?|\btesting|\btest\s+"
+                         r"(?:results?|suite|summary))\s*(?:\([^)]*\))?$", re.I)
+_RESOURCE_LABEL = re.compile(r"(?:\bresources?(?:\s+(?:created|deployed|defined|provisioned|total))?|\bresource\s+count)"
+                             r"\s*(?:\([^)]*\))?$", re.I)
+# Labels under which a count is the whole (a breakdown line "NAT Gateways: 3/3 tests" is not).
+_WHOLE_LABEL = {
+    "tests": re.compile(r"\b(?:tests?|testing|total|results?|status|summary|success|outcome|passing|passed|"
+                        r"quality|coverage)\b", re.I),
+    "resources": re.compile(r"\b(?:resources?|total|results?|status|summary|success|outcome|deployment|infrastructure|"
+                            r"stack|template|synth\w*)\b", re.I),
+}
+_PAREN_OK = re.compile(r"(?:tests?|testing|suite|pass(?:ed|ing)?|coverage|results?|resources?|deployed|created|"
+                       r"synth\w*|stack|template|success(?:ful)?)\W*$", re.I)
+# Words before the count that make it a part, an increment or an estimate, not the whole.
+_PART_BEFORE = re.compile(r"(?:\bof|\bout\s+of|\bfrom|\bto|\bthan|\bover|\babout|\baround|\bapprox\w*|\badditional|"
+                          r"\badd(?:ed|ing|s)?|\banother|\bnew|\bmore|\bextra|\bonly|\bjust|\bfirst|\bremaining|\bfix(?:ed|ing)?|"
+                          r"\bupdat(?:ed|ing)|\brewr\w+|\bremov\w+|\bskipped|\blast|\bnext|\beach|\bper|~|\+|≈)\s*$", re.I)
+# Words after the count that scope it to a part: "for optimize.py", "of type", "with tags".
+_PART_AFTER = re.compile(r"^\s*(?:for|in|on|of|from|per|with|without|that|which|under)\b(?!\s+(?:all|total|the\s+"
+                         r"(?:whole|entire|full|stack|template|suite)))", re.I)
+# Statements about the past, a plan, another state or failures: not counts of the final code.
+_NOT_FINAL_COUNT = re.compile(r"\b(?:before|initial(?:ly)?|original(?:ly)?|previous(?:ly)?|prior|model[_ ]response|was|"
+                              r"were|had|would|should|could|need(?:s|ed)?|must|requir\w+|target|minimum|expected|goal|"
+                              r"add(?:ed|ing)|new|more|additional|expand\w*|increas\w*|reduc\w*|remov\w*|fix(?:ed|ing)|"
+                              r"fail\w*|broken|skip\w*|pending|todo|missing|instead|only|from|attempt\w*|iteration|"
+                              r"planned|estimated|approx\w*|about|around|over|up\s+to|at\s+least|"
+                              r"if|when|until|once|destroy\w*|to\s+(?:create|change|add|import))\b|→|->|=>|~|≈", re.I)
+# A necessary condition for a count of tests or resources, cheaper than the patterns: "45 unit tests", "Tests: ...".
+_MAY_COUNT = re.compile(r"\d[\s*_/\d]*(?:[a-z-]+\s+){0,3}[*_]*(?:test|resource)|(?:tests?|testing|resources?)\b[^:\n]{0,40}:")
+_SOME_FAILED = re.compile(r"\bfail\w*|\bpartial\w*|\bskipped\b", re.I)
+_ZERO_BAD = re.compile(r"\b0\s+(?:failed|failing|failures?|errors?|skipped|pending)\b", re.I)
+_FILE_TOKEN = re.compile(r"[\w./-]*\w\.(?:tsx?|jsx?|mjs|py|go|java)\b")
+_DECOR = re.compile(r"[*`]|[^\x00-\x7f]")
+
+
+@per_report
+def suite_counts(report: Report) -> list[SuiteCount]:
+    """Counts of test cases or resources the report states about the final code: "45 unit tests",
+    "Unit Tests: 32 passing", "All 95 tests passing", "creates 23 resources", "Total Resources: 51".
+    Left out: parts ("12 of 14", "S3 validation (4 tests)", "3 more tests"), estimates ("50+", "~45"),
+    counts about the past or a plan ("MODEL_RESPONSE had 8 tests", "expanded to 20"), failures, and
+    lines inside failure entries or sections about the state before the fixes."""
     out = []
     for n, line, low in _number_rows(report):
-        m = _CATEGORY.match(line) if _may_hold(low, ("category",)) else None
-        if m and not _is_before(line):
-            out.append(CategoryCount(n, m.group("cat").upper(), num(m, "n"), tuple(list_after(report, n))))
+        # `_may_hold` written out: this loop sees every line with a digit
+        tests, resources = (True, True) if low is None else ("test" in low, "resource" in low)
+        if not (tests or resources) or not _MAY_COUNT.search(low or line.lower()):
+            continue
+        if line.lstrip().startswith("|") and line.count("|") > 3:
+            continue  # a row of a table with several columns: often the model's figure beside the fix's
+        text = _DECOR.sub(" ", line)  # same columns, without emphasis and check marks
+        found = [(m, "tests") for m in (_TEST_COUNT.finditer(text) if tests else ())]
+        found += [(m, "resources") for m in (_RESOURCE_COUNT.finditer(text) if resources else ())]
+        label = _LABEL.match(text)
+        if label:
+            lm = _LABELLED_COUNT.match(text, label.start("body"))
+            for thing, rx in (("tests", _TEST_LABEL), ("resources", _RESOURCE_LABEL)):
+                if lm and rx.search(label.group("label")) and not any(m.start("n") == lm.start("n") for m, _ in found):
+                    found.append((lm, thing))
+        if not found or _NOT_FINAL_COUNT.search(_ZERO_BAD.sub(" ", line)) or not final_state(report, n):
+            continue
+        for m, thing in found:
+            claim = _suite_count(report, n, text, m, thing, label)
+            if claim is not None:
+                out.append(claim)
     return out
+
+
+def _suite_count(report: Report, n: int, text: str, m, thing: str, label) -> SuiteCount | None:
+    """The count the match `m` states on line `n` (`text`: the line without emphasis), or None when
+    it is a part, a line of a breakdown or a passing count beside failures."""
+    if m.group("x") and m.group("x") != m.group("n"):
+        return None  # "32/34 passing": a part
+    start = m.start("x") if m.group("x") else m.start("n")
+    if _PART_BEFORE.search(text[:start]) or _PART_AFTER.search(text[m.end():]):
+        return None
+    if label and start >= label.start("body") and not _WHOLE_LABEL[thing].search(label.group("label")) \
+            and not (thing == "tests" and m.groupdict().get("suite")):
+        return None  # "- NAT Gateways: 3/3 tests passing": one line of a breakdown
+    opened = text.rfind("(", 0, start)
+    if opened > text.rfind(")", 0, start) and not _PAREN_OK.search(text[:opened]):
+        return None  # "S3 lifecycle validation (4 tests)": the count of one part
+    files = {f.rsplit("/", 1)[-1] for f in _FILE_TOKEN.findall(report.line_text(n))}  # inline code included
+    if len(files) > 1:
+        return None
+    on_line = _suite_word(m.groupdict().get("suite")) or _suite_word(text[:start]) if thing == "tests" else ""
+    suite = on_line or (_section_suite(report, n) if thing == "tests" else "")
+    after = text[m.end():m.end() + 15].lower()
+    run = "pass" in m.group(0).lower() or bool(re.match(r"^\W*(?:tests?\s+)?pass", after)) or \
+        bool(label and "pass" in label.group("label").lower())
+    if run and any(_SOME_FAILED.search(_ZERO_BAD.sub(" ", report.line_text(k))) for k in range(n - 3, n + 4)):
+        return None  # "Passing: 43" next to "Failing: 1": the passing ones are not the whole suite
+    return SuiteCount(n, Num(float(m.group("n")), m.group("n"), m.start("n"), m.end("n")), thing, suite, bool(on_line),
+                      run, files.pop() if files else "")
+
+
+def _suite_word(text: str | None) -> str:
+    """"unit" or "integration" when the text names exactly one of them."""
+    if not text:
+        return ""
+    said = {"unit" if w.lower() == "unit" else "integration"
+            for w in re.findall(r"\b(unit|integration|int|e2e|end-to-end)\b", text, re.I)}
+    return said.pop() if len(said) == 1 else ""
+
+
+def _section_suite(report: Report, n: int) -> str:
+    """The suite the innermost section or the block's label is about ("### Integration Tests")."""
+    titles = section_titles(report, n)[:1] + [lead_label(report, n)]
+    return _suite_word(" ".join(t for t in titles if re.search(r"\btest", t, re.I)))
 
 
 # --- scores -------------------------------------------------------------------------------------
@@ -557,27 +710,27 @@ _FORMULA = re.compile(
 def formulas(report: Report) -> list[Formula]:
     """Stated sums: `8 + 1 + 3 + 1 = 13`, `10 - 4 = **6/10**`, `$20 + $15 = $35`."""
     out = []
-    for n, line in number_lines(report):
-        for m in (_FORMULA.finditer(line) if "=" in line else ()):
-            expr = m.group("expr")
-            if re.search(r"[*×x/^]\s*$", line[:m.start()]):
-                continue  # a product or quotient: only sums and differences are read
-            if re.search(r"\d\s*[-−]\s*\d", expr) and re.search(r"\d{4}-\d\d|\d+-\d+\s*(?:%|/)", m.group(0)):
-                continue  # dates and ranges, not subtractions
-            terms, sign = [], 1
-            for t in re.finditer(rf"([+\-−])|(?P<n>{NUM})", expr):
-                if t.group(1):
-                    sign = 1 if t.group(1) == "+" else -1
-                else:
-                    terms.append((sign, Num(float(t.group("n").replace(",", "")), t.group("n"),
-                                            m.start("expr") + t.start("n"), m.start("expr") + t.end("n"))))
-            rm = _NUM_RX.search(line, m.start("res"))
-            if rm is None or len(terms) < 2:
-                continue
-            res = num(rm)
-            if m.group("res").lstrip("$").startswith("-"):
-                res = Num(-res.value, "-" + res.text, res.start - 1, res.end)
-            out.append(Formula(n, tuple(terms), res, m.group(0)))
+    for n, m in _matches(report, _FORMULA, symbol="="):
+        line = m.string
+        expr = m.group("expr")
+        if re.search(r"[*×x/^]\s*$", line[:m.start()]):
+            continue  # a product or quotient: only sums and differences are read
+        if re.search(r"\d\s*[-−]\s*\d", expr) and re.search(r"\d{4}-\d\d|\d+-\d+\s*(?:%|/)", m.group(0)):
+            continue  # dates and ranges, not subtractions
+        terms, sign = [], 1
+        for t in re.finditer(rf"([+\-−])|(?P<n>{NUM})", expr):
+            if t.group(1):
+                sign = 1 if t.group(1) == "+" else -1
+            else:
+                terms.append((sign, Num(float(t.group("n").replace(",", "")), t.group("n"),
+                                        m.start("expr") + t.start("n"), m.start("expr") + t.end("n"))))
+        rm = _NUM_RX.search(line, m.start("res"))
+        if rm is None or len(terms) < 2:
+            continue
+        res = num(rm)
+        if m.group("res").lstrip("$").startswith("-"):
+            res = Num(-res.value, "-" + res.text, res.start - 1, res.end)
+        out.append(Formula(n, tuple(terms), res, m.group(0)))
     return out
 
 
@@ -599,11 +752,7 @@ _CAP = re.compile(rf"(?P<v>{NUM}){_EMPH}\s*(?:/\s*10)?\s*[(,]?\s*(?:→|->|=>|,|
 @per_report
 def caps(report: Report) -> list[Cap]:
     """"13 → Capped at 10", "12 (capped at 10)"."""
-    out = []
-    for n, line, low in _number_rows(report):
-        for m in (_CAP.finditer(line) if _may_hold(low, ("cap", "clamped", "limited")) else ()):
-            out.append(Cap(n, num(m, "v"), num(m, "c")))
-    return out
+    return [Cap(n, num(m, "v"), num(m, "c")) for n, m in _matches(report, _CAP, ("cap", "clamped", "limited"))]
 
 
 @dataclass(frozen=True)
@@ -623,10 +772,9 @@ _RATIO = re.compile(rf"(?P<x>{NUM})\s*/\s*(?P<y>{_N})(?:\s+[a-zA-Z][\w-]*){{0,3}
 def ratios(report: Report) -> list[Ratio]:
     """"40/46 resources (87%)", "87% (40/46)", "8 of 12 (67%)"."""
     out = []
-    for n, line in number_lines(report):
-        for m in (_RATIO.finditer(line) if "%" in line else ()):
-            k = "" if m.group("x") else "2" if m.group("x2") else "3"
-            out.append(Ratio(n, num(m, "x" + k), num(m, "y" + k), num(m, "z" + k)))
+    for n, m in _matches(report, _RATIO, symbol="%"):
+        k = "" if m.group("x") else "2" if m.group("x2") else "3"
+        out.append(Ratio(n, num(m, "x" + k), num(m, "y" + k), num(m, "z" + k)))
     return out
 
 
@@ -654,12 +802,10 @@ _CHANGE = re.compile(
 def changes(report: Report) -> list[Change]:
     """"850 → 1,726 lines (73% increase)", "73% code increase (850 → 1,726 lines)"."""
     out = []
-    for n, line in number_lines(report):
-        for m in (_CHANGE.finditer(line) if "%" in line else ()):
-            k = "" if m.group("a") else "2"
-            word = (m.group("d" + k) or "").lower()
-            direction = -1 if re.fullmatch(_DOWN, word) else 1
-            out.append(Change(n, num(m, "a" + k), num(m, "b" + k), num(m, "p" + k), direction))
+    for n, m in _matches(report, _CHANGE, symbol="%"):
+        k = "" if m.group("a") else "2"
+        direction = -1 if re.fullmatch(_DOWN, (m.group("d" + k) or "").lower()) else 1
+        out.append(Change(n, num(m, "a" + k), num(m, "b" + k), num(m, "p" + k), direction))
     return out
 
 
@@ -704,11 +850,8 @@ _POINTS = re.compile(rf"(?:improvement|increase|gain|change|delta|difference|rai
 @per_report
 def point_changes(report: Report) -> list[PointChange]:
     """"Quality Improvement: +6 points", "an improvement of 4 points": a stated score difference."""
-    out = []
-    for n, line, low in _number_rows(report):
-        for m in (_POINTS.finditer(line) if _may_hold(low, ("point",)) else ()):
-            out.append(PointChange(n, num(m, "d"), -1 if m.group("sign") in ("-", "−") else 1))
-    return out
+    return [PointChange(n, num(m, "d"), -1 if m.group("sign") in ("-", "−") else 1)
+            for n, m in _matches(report, _POINTS, ("point",))]
 
 
 # --- statements ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from bot import census
 from bot.findings import Level
 from bot.report import claims as C
 from bot.report.model import SEVERITIES
@@ -41,11 +42,16 @@ class CountMismatch(Rule):
     name = "count-mismatch"
     kind = "COUNT_MISMATCH"
     level = Level.ERROR
-    summary = "A stated count (total, per severity, per category, items listed) disagrees with the entries of the report."
+    summary = ("A stated count (total, per severity, per category, items listed, tests, resources) disagrees with the "
+               "entries of the report or with the task's files.")
     why = ("Summaries are what reviewers and the scoring step read: \"3 Critical, 2 High\" over entries whose own "
            "Impact Levels say 1 Critical and 3 High, or \"Category B: 3 fixes\" over four entries marked Category B, "
            "misstate the training value of the task. The finding lists the entries that were counted, by number and "
-           "line, so the count can be redone in seconds. Counts the parser cannot see (resources, tests) are not checked.")
+           "line, so the count can be redone in seconds. Counts of tests (\"45 unit tests\", \"Unit Tests: 32 passing\") "
+           "are compared with the test cases of the unit or integration test files, and counts of resources with the "
+           "final CloudFormation template or Terraform code, only where the files fix the number without a run: "
+           "`it.each`, skipped, looped or parametrised tests, conditions, `count`/`for_each`, modules and CDK or Pulumi "
+           "programs are not counted, and statements about MODEL_RESPONSE, the past or a partial run are left alone.")
     bad = _report("# Model Failures\n\n## Critical Failures\n\n### 1. Open bucket\n\n**Impact Level**: Critical\n\n"
                   "### 2. No encryption\n\n**Impact Level**: Critical\n\n## Summary\n\n"
                   "- **Total failures**: 1 Critical, 1 High\n")
@@ -56,11 +62,14 @@ class CountMismatch(Rule):
     def check(self, task, config):
         report = task.report
         entries = C.failure_entries(report)
-        if not entries:
-            return
-        yield from self._severities(report, entries)
-        yield from self._totals(report, entries)
-        yield from self._categories(report, entries)
+        if entries:
+            yield from self._severities(report, entries)
+            yield from self._totals(report, entries)
+            yield from self._categories(report, entries)
+        claims = C.suite_counts(report)
+        if claims:
+            yield from self._tests(task, report, [c for c in claims if c.thing == "tests"])
+            yield from self._resources(task, report, [c for c in claims if c.thing == "resources"])
 
     def _severities(self, report, entries):
         # Severities the entries state themselves; those inherited from a section only when no entry states one.
@@ -133,6 +142,81 @@ class CountMismatch(Rule):
                                    evidence="listed: " + "; ".join(f"line {n}: {t[:60]}" for n, t in items[:8]),
                                    end_line=items[-1][0])
 
+    def _tests(self, task, report, claims):
+        """"45 unit tests", "Unit Tests: 32 passing" against the test cases the test files define.
+        A run's outcome counts the same set as the files only when nothing in them is skipped,
+        parametrised or generated at run time: census leaves such suites uncounted."""
+        files = census.test_files(task) if claims else []
+        for (suite, file, value), group in _grouped(claims).items():
+            named = [f for f in files if f.path.rsplit("/", 1)[-1] == file]
+            if file and len(named) != 1:
+                continue  # a source file ("54 tests for tap_stack.py") or one the task does not hold
+            counted = [f for f in files if f.suite == (named[0].suite if named else suite) or not (suite or file)]
+            on_line = all(c.suite_on_line for c in group)
+            # The quick counts first: only when they too disagree are the files parsed for the exact ones.
+            if not counted or not all(_test_mismatch(value, counted, named, on_line, files, count)
+                                      for count in (lambda f: f.quick, lambda f: f.cases)):
+                continue
+            first, total = group[0], sum(f.cases for f in counted)
+            what = file if file else f"the {suite} test files" if suite else "the test files"
+            stated = f"{first.number.text} {suite + ' ' if suite else ''}tests{' passing' if first.run else ''}"
+            counted_as = f"{named[0].cases if named else total} test cases" if suite or file else " and ".join(
+                f"{sum(f.cases for f in counted if f.suite == s)} {s}" for s in (census.UNIT, census.INTEGRATION)) \
+                + f" test cases ({total} in all)"
+            others = [c.line for c in group[1:]]
+            yield self.finding(report.path, first.line, f"Stated {stated}, but {what} define{'s' if file else ''} {counted_as}.",
+                               evidence="counted " + "; ".join(f"{f.path}: {f.cases} ({census.counted_as(f.path)})"
+                                                             for f in counted if f.cases)
+                                        + (f"; the same count is stated on lines {', '.join(map(str, others))}" if others else ""))
+
+    def _resources(self, task, report, claims):
+        # The quick count first: only a count it disagrees with makes the templates be parsed.
+        quick = census.quick_resource_count(task) if claims else None
+        for (_, file, value), group in _grouped(claims).items():
+            found = census.resource_count(task) if value != quick else None
+            if found is None or value == found.count or (file and file not in found.what):
+                continue
+            first = group[0]
+            others = [c.line for c in group[1:]]
+            yield self.finding(report.path, first.line,
+                               f"Stated {first.number.text} resources, but the final code declares {found.count}.",
+                               evidence=f"counted {found.what}"
+                                        + (f"; the same count is stated on lines {', '.join(map(str, others))}" if others else ""))
+
+
+def _test_mismatch(value: int, counted, named, suite_on_line: bool, files, count) -> bool:
+    """Whether a stated number of tests is none of the numbers it may be of without contradiction:
+    the whole set it names, any of its files or its files of one suite, language or folder (a report
+    may mean one framework's tests), and for a file it names also the file's suite (the author
+    credited the file with the suite's count). A suite known only from the section heading may also
+    be the count of all tests. `count` gives a file's count (None: not countable, no mismatch)."""
+    cases: dict[str, int | None] = {}
+    for f in counted + ([g for g in files if g not in counted] if not suite_on_line else []):
+        cases[f.path] = count(f)
+        if cases[f.path] is None:
+            return False  # the first file a run may count differently settles it: no need to read the others
+    if not any(cases[f.path] for f in counted):
+        return False
+    allowed = {sum(cases[f.path] for f in counted), *(cases[f.path] for f in counted)}
+    for key in (lambda f: f.suite, lambda f: f.path.rsplit(".", 1)[-1], lambda f: f.path.split("/", 1)[0]):
+        groups: dict[str, int] = {}
+        for f in counted:
+            groups[key(f)] = groups.get(key(f), 0) + cases[f.path]
+        allowed |= set(groups.values())
+    if named:
+        allowed = {cases[named[0].path], sum(cases[f.path] for f in counted)}
+    if not suite_on_line:
+        allowed.add(sum(cases.values()))
+    return value not in allowed
+
+
+def _grouped(claims) -> dict[tuple, list]:
+    """Claims of one count of one set, in line order: one finding for a number repeated in the summary."""
+    out: dict[tuple, list] = {}
+    for c in claims:
+        out.setdefault((c.suite, c.file, int(c.number.value)), []).append(c)
+    return out
+
 
 _NUMBERED_HEADING_LINE = re.compile(r"^\s{0,3}#{2,6}\s*\W*(?:[a-z]+\s*#?\s*)?\d+[.):]", re.I)
 
@@ -167,9 +251,9 @@ class Arithmetic(Rule):
         report = task.report
         yield from self._formulas(report)
         yield from self._caps(report)
-        yield from self._ratios(report)
-        yield from self._changes(report)
-        yield from self._parts(report)
+        yield from filter(None, self._ratios(report))
+        yield from filter(None, self._changes(report))
+        yield from filter(None, self._parts(report))
         yield from self._breakdowns(report)
         yield from self._score_deltas(report)
 
@@ -209,35 +293,38 @@ class Arithmetic(Rule):
                                         f"line {s.line}: {s.number.text}",
                                replacement=self._fix(report, s.line, [(s.number, right)]))
 
+    def _wrong_percent(self, report, line: int, stated: C.Num, exact: float, message, evidence: str):
+        """The finding for a percentage that is not `exact` rounded to the places it shows (None when it
+        is); `message` makes the text from the right figure, the suggestion puts that figure in."""
+        if C.close(stated.value, exact, stated.decimals):
+            return None
+        right = C.fmt(exact, stated.decimals)
+        return self.finding(report.path, line, message(right), evidence=evidence,
+                            replacement=self._fix(report, line, [(stated, right)]))
+
     def _ratios(self, report):
         for r in C.ratios(report):
-            if r.whole.value == 0:
-                continue
-            exact = 100 * r.part.value / r.whole.value
-            if C.close(r.percent.value, exact, r.percent.decimals):
-                continue
-            right = C.fmt(exact, r.percent.decimals)
-            yield self.finding(report.path, r.line,
-                               f"{r.part.text}/{r.whole.text} is {right}%, not {r.percent.text}%.",
-                               evidence=f"{r.part.text} / {r.whole.text} = {exact:.2f}%",
-                               replacement=self._fix(report, r.line, [(r.percent, right)]))
+            if r.whole.value:
+                exact = 100 * r.part.value / r.whole.value
+                yield self._wrong_percent(report, r.line, r.percent, exact,
+                                          lambda right: f"{r.part.text}/{r.whole.text} is {right}%, not {r.percent.text}%.",
+                                          f"{r.part.text} / {r.whole.text} = {exact:.2f}%")
 
     def _changes(self, report):
         for c in C.changes(report):
             if c.before.value == 0:
                 continue
-            exact = (c.after.value - c.before.value) / c.before.value * 100 * c.direction
-            if exact > 0 and C.close(c.percent.value, exact, c.percent.decimals):
-                continue
-            word = "increase" if c.after.value >= c.before.value else "decrease"
-            right = C.fmt(abs(exact), c.percent.decimals)
-            msg = f"{c.before.text} -> {c.after.text} is a {right}% {word}, not {c.percent.text}%."
-            if exact <= 0:
-                msg = f"{c.before.text} -> {c.after.text} is a {right}% {word}, but the text calls it the opposite."
-            yield self.finding(report.path, c.line, msg,
-                               evidence=f"({c.after.text} - {c.before.text}) / {c.before.text} = "
-                                        f"{(c.after.value - c.before.value) / c.before.value * 100:+.1f}%",
-                               replacement=self._fix(report, c.line, [(c.percent, right)]) if exact > 0 else None)
+            change = (c.after.value - c.before.value) / c.before.value * 100
+            word = "increase" if change >= 0 else "decrease"
+            evidence = f"({c.after.text} - {c.before.text}) / {c.before.text} = {change:+.1f}%"
+            if change * c.direction > 0:
+                yield self._wrong_percent(report, c.line, c.percent, abs(change),
+                                          lambda right: f"{c.before.text} -> {c.after.text} is a {right}% {word}, "
+                                                        f"not {c.percent.text}%.", evidence)
+            else:
+                yield self.finding(report.path, c.line, f"{c.before.text} -> {c.after.text} is a "
+                                   f"{C.fmt(abs(change), c.percent.decimals)}% {word}, but the text calls it the opposite.",
+                                   evidence=evidence)
 
     def _parts(self, report):
         stated_totals = {t.number.value for t in C.totals(report)}
@@ -247,14 +334,9 @@ class Arithmetic(Rule):
             if not whole or (abs(sum(p.percent.value for p in group) - 100) > len(group) and whole not in stated_totals):
                 continue
             for p in group:
-                exact = 100 * p.count.value / whole
-                if C.close(p.percent.value, exact, p.percent.decimals):
-                    continue
-                right = C.fmt(exact, p.percent.decimals)
-                yield self.finding(report.path, p.line,
-                                   f"{p.count.text} of {C.fmt(whole)} is {right}%, not {p.percent.text}%.",
-                                   evidence=f"parts on lines {group[0].line}-{group[-1].line} add up to {C.fmt(whole)}",
-                                   replacement=self._fix(report, p.line, [(p.percent, right)]))
+                yield self._wrong_percent(report, p.line, p.percent, 100 * p.count.value / whole,
+                                          lambda right: f"{p.count.text} of {C.fmt(whole)} is {right}%, not {p.percent.text}%.",
+                                          f"parts on lines {group[0].line}-{group[-1].line} add up to {C.fmt(whole)}")
 
     def _score_deltas(self, report):
         """"from 3/10 to 9/10 ... +6 points": the difference of the nearest before and final scores above it."""
