@@ -3,6 +3,10 @@
 import pytest
 
 from bot.config import Config
+from bot.iac.files import model_files
+from bot.iac.rule import Context
+from bot.rules import all_rules
+from bot.task import Task
 from tests.conftest import review_files
 
 HA = {"lib/PROMPT.md": "Create a highly available VPC across three availability zones.\n"}
@@ -90,6 +94,26 @@ CASES = [
                                            "    assert outputs['Bucket']\n"}, False),
     ("MF416", {"tests/unit/test_stack.py": "def test_todo(self):\n    pass\n"}, True),
     ("MF416", {"tests/unit/test_stack.py": "# assert False\ndef test_ok():\n    assert 'assert False' != ''\n"}, False),
+    # MF416 tests that make no assertion: they only log, or compute a value they never check
+    ("MF416", {"test/stack.int.test.ts": "test('alarms exist', async () => {\n  // TODO: call DescribeAlarms\n});\n"}, True),
+    ("MF416", {"test/stack.int.test.ts": "test('NAT gateway', async () => {\n  console.log('[PASS] NAT gateway validated');\n});\n"}, True),
+    ("MF416", {"test/stack.int.test.ts": ("it('alarms exist', async () => {\n  const res = await cw.send(new DescribeAlarmsCommand({}));\n"
+                                          "  const names = res.MetricAlarms.map((a) => a.AlarmName);\n});\n")}, True),
+    ("MF416", {"test/stack.int.test.js": ("test('bucket exists', async () => {\n"
+                                          "  await s3.send(new HeadBucketCommand({ Bucket: name }));\n});\n")}, False),  # throws if absent
+    ("MF416", {"test/stack.int.test.ts": ("const bucketIsPrivate = async (name) => { /* asserts */ };\n"
+                                          "test('bucket', async () => {\n  const name = outputs.Bucket;\n  await bucketIsPrivate(name);\n});\n")}, False),
+    ("MF416", {"test/stack.int.test.ts": "test('bucket', async () => {\n  const name = outputs.Bucket;\n  await verifyBucket(s3, name);\n});\n"}, False),
+    ("MF416", {"test/stack.unit.test.ts": "it('outputs', (done) => {\n  stack.bucket.apply((b) => done());\n});\n"}, False),
+    ("MF416", {"test/stack.unit.test.ts": "it.skip('later', () => {\n  console.log('not yet');\n});\n"}, False),
+    ("MF416", {"test/stack.unit.test.ts": "test('synth', () => {\n  const t = synth();\n  // ... same checks as above\n});\n"}, False),
+    ("MF416", {"tests/unit/test_stack.py": "def test_outputs():\n    \"\"\"Verify the outputs.\"\"\"\n    print('ok')\n"}, True),
+    ("MF416", {"tests/integration/test_live.py": ("class TestLive:\n    def test_topic(self):\n"
+                                                  "        topics = self.sns.list_topics()\n        print('listed')\n")}, True),
+    ("MF416", {"tests/integration/test_live.py": ("class TestLive:\n    def _topic(self):\n        return self.sns.list_topics()\n"
+                                                  "    def test_topic(self):\n        topics = self._topic()\n")}, False),
+    ("MF416", {"tests/unit/test_stack.py": "def test_bad_cidr():\n    with pytest.raises(ValueError):\n        Config(cidr='x')\n"}, False),
+    ("MF416", {"tests/unit/test_stack.py": "def test_name(self):\n    self.assertEqual(stack.name, 'x')\n"}, False),
 ]
 
 
@@ -136,3 +160,25 @@ def test_placeholder_test_pairs_each_test_with_its_own_body():
     found = review_files({"tests/unit/test_stack.py": py, "test/stack.unit.test.ts": ts}).findings
     assert sorted((f.path, f.line) for f in found if f.rule == "MF416") == [
         ("test/stack.unit.test.ts", 121), ("tests/unit/test_stack.py", 161)]
+
+
+def test_placeholder_test_reads_model_code_fences_only_when_they_hold_tests():
+    """Claims run MF416 on MODEL_RESPONSE.md: a rotation step named `test_secret` in a Lambda is no test."""
+    lambda_code = "```python\ndef test_secret(token):\n    logger.info('testing')\n```\n"
+    test_code = "```python\nimport pytest\n\ndef test_secret(token):\n    logger.info('testing')\n```\n"
+    rule = next(r for r in all_rules() if r.id == "MF416")
+    for markdown, fires in ((lambda_code, False), (test_code, True)):
+        task = Task("", {"lib/MODEL_RESPONSE.md": markdown})
+        hits = list(rule.detect(model_files(task), Context(task, Config())))
+        assert [h.line for h in hits] == ([4] if fires else []), hits
+
+
+def test_abbreviated_tests_in_a_report_snippet_claim_nothing():
+    """A report quotes the model's tests with their bodies left out (`// Test 1`): no placeholder-test claim."""
+    report = ("# Model Failures\n\n### 1. Too few tests\n\n**MODEL_RESPONSE Issue**:\nThe model wrote 2 tests:\n\n```typescript\n"
+              "describe('Stack', () => {\n  it('creates the stack', async () => {\n    // Test 1\n  });\n"
+              "  it('applies tags', async () => {\n    // Test 2\n  });\n});\n```\n")
+    model = ("```typescript\nimport { describe, it, expect } from '@jest/globals';\ndescribe('Stack', () => {\n"
+             "  it('creates the stack', async () => {\n    expect(stack).toBeDefined();\n  });\n});\n```\n")
+    found = review_files({"lib/MODEL_FAILURES.md": report, "lib/MODEL_RESPONSE.md": model}).findings
+    assert not [f for f in found if f.rule in ("MF481", "MF482") and "MF416" in f.message], found

@@ -1,7 +1,8 @@
 """IaC rules for the repository's conventions and deploy blockers (MF409-MF416): a single NAT where
 the prompt asks for high availability, alarms without treatMissingData, physical names without the
-environment suffix, deprecated resources and runtimes, duplicate Step Functions states, reserved
-SSM document names and placeholder tests.
+environment suffix, deprecated resources and runtimes, duplicate Step Functions states, dashboard
+metric arrays CloudWatch rejects, reserved SSM document names and placeholder tests (including tests
+that assert nothing).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections import Counter
 
 from bot.findings import Level
 from bot.iac import langs
-from bot.iac.files import SourceFile, final_files, test_files
+from bot.iac.files import MODEL_RESPONSE, SourceFile, final_files, test_files
 from bot.iac.rule import Context, Hit, IacRule, unconditional
-from bot.iac.values import CALL, NUM, OBJ, REF, SPREAD, STR, TPL, V, norm
+from bot.iac.values import ALT, ARR, BOOL, CALL, NUM, OBJ, REF, SPREAD, STR, TPL, V, norm
 from bot.iac.views import flavor, owner, resources
 from bot.rules import register
 
@@ -135,7 +136,7 @@ class AlarmMissingData(IacRule):
 _NAME_KEYS = {"bucketname", "functionname", "tablename", "rolename", "queuename", "topicname", "loggroupname",
               "clustername", "streamname", "statemachinename", "repositoryname", "secretname", "dbinstanceidentifier",
               "dbclusteridentifier", "managedpolicyname", "restapiname",
-              "apiname", "deliverystreamname", "domainname_opensearch"}
+              "apiname", "deliverystreamname"}
 _TF_NAMES = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", "aws_dynamodb_table": "name",
              "aws_iam_role": "name", "aws_sqs_queue": "name", "aws_sns_topic": "name", "aws_cloudwatch_log_group": "name",
              "aws_kinesis_stream": "name", "aws_ecs_cluster": "name", "aws_sfn_state_machine": "name",
@@ -149,7 +150,8 @@ def _uses_suffix(task) -> bool:
     """Whether any final source uses an environment suffix (cached per task: claims ask per snippet)."""
     cache = task.__dict__.setdefault("_iac_cache", {})
     if "uses_suffix" not in cache:
-        cache["uses_suffix"] = any(_SUFFIX.search(f.text) for f in final_files(task))
+        cache["uses_suffix"] = any(("uffix" in f.text or "UFFIX" in f.text) and _SUFFIX.search(f.text)
+                                   for f in final_files(task))  # a substring test first: 5 times faster
     return cache["uses_suffix"]
 
 
@@ -392,6 +394,187 @@ def _json_states(data):
                 stack.extend(b for b in state.get("Branches") or [] if isinstance(b, dict))
 
 
+# --------------------------------------------------------------------------- MF414
+
+_HOLE = "\x00hole"  # a substituted `${...}` outside a JSON string: a value of unknown kind and length
+_HOLE_JSON = '"\\u0000hole"'
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_FSTRING_PART = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
+_BLOCK_START = re.compile(r"(\||>|<<-?\s*['\"]?\w+['\"]?)[-+0-9]*\s*$")  # YAML `|`/`>`, HCL heredoc `<<EOF`
+_DIMENSION_KEY = re.compile(r"[A-Z][A-Za-z0-9]*$|dimensions?$")  # rendering options are camelCase words
+
+
+@register
+class DashboardMetricShape(IacRule):
+    id = "MF414"
+    name = "dashboard-metric-shape"
+    kind = "IAC_DASHBOARD_METRIC_SHAPE"
+    level = Level.ERROR
+    summary = "A CloudWatch dashboard metric array has a shape the PutDashboard API rejects."
+    why = ("Each entry of a metric widget's `metrics` is `[Namespace, MetricName, DimName, DimValue, ..., "
+           "{options}]` or `[{expression, id, label}]`: strings first, dimensions as name/value string pairs, at "
+           "most one rendering-options object, last. A dimension map (`{FunctionName: ...}`), an object before "
+           "the dimensions or a second object makes CloudWatch reject the whole body at deploy (`Should NOT have "
+           "more than 2 items`). Bodies are read from JSON strings (after substituting `${...}`), `jsonencode`, "
+           "`JSON.stringify` and `json.dumps`; entries built by spreads, loops or variables are not judged.")
+    bad = {"lib/main.tf": ('resource "aws_cloudwatch_dashboard" "main" {\n  dashboard_name = "ops"\n'
+                           '  dashboard_body = jsonencode({\n    widgets = [{\n      type = "metric"\n'
+                           '      properties = {\n        metrics = [["AWS/Lambda", "Errors", { FunctionName = "f" }]]\n'
+                           '        region = "us-east-1"\n      }\n    }]\n  })\n}\n')}
+    good = {"lib/main.tf": bad["lib/main.tf"].replace('{ FunctionName = "f" }', '"FunctionName", "f", { stat = "Sum" }')}
+    trigger = ('"metric"', "'metric'", '\\"metric\\"')
+
+    def detect_file(self, f, ctx):
+        found: dict[str, list[tuple[V, str]]] = {}  # per dashboard (the resource it sits in): bad entries
+        for node, _ in f.nodes:
+            bad: list[tuple[V, str]] = []
+            if node.kind == OBJ:
+                bad = _widget_problems(node)
+                if not bad and len(node.items) == 1 and node.items[0][0] == "Fn::Join":
+                    pieces = _join_pieces(node.items[0][1])
+                    bad = _json_problems(f, node.items[0][1].items[1].items[0], pieces) if pieces else []
+            elif node.kind in (STR, TPL) and '"metric"' in node.text and '"metrics"' in node.text:
+                bad = _json_problems(f, node, _holes(node.text, f.lang, node.kind == TPL))
+            if bad:
+                found.setdefault(_where(f, node), []).extend(bad)
+        for where, bad in found.items():
+            entry, problem = bad[0]
+            rest = len(bad) - 1
+            more = f" ({rest} more such metric{'s' if rest > 1 else ''} in this dashboard)" if rest else ""
+            yield self.hit(f, entry, f"{where}: dashboard metric {_render(entry)} {problem}, so CloudWatch rejects "
+                           f"the dashboard body{more}. Write `[Namespace, MetricName, DimName, DimValue, ..., "
+                           "{stat, label}]`.", "metric-shape")
+
+
+def _widget_problems(widget: V) -> list[tuple[V, str]]:
+    """The bad metric arrays of a metric widget `{type: "metric", properties: {metrics: [...]}}`."""
+    kind = widget.get("type")
+    if kind is None or kind.kind != STR or kind.text != "metric":
+        return []
+    props = widget.get("properties")
+    metrics = props.get("metrics") if props is not None else None
+    if metrics is None:
+        return []
+    bad = [(e, "is an object, not an array (the metricStat form of GetMetricData)")
+           for e in metrics.items if e.kind == OBJ] if metrics.kind == ARR else []
+    for entry in _metric_entries(metrics):
+        problem = _metric_problem(entry)
+        if problem and unconditional(entry):
+            bad.append((entry, problem))
+    return bad
+
+
+def _json_problems(f: SourceFile, node: V, pieces: list[str | None] | None) -> list[tuple[V, str]]:
+    """The bad metric arrays of a dashboard body held as JSON text (a CloudFormation `DashboardBody`, a
+    heredoc, a template string), its placeholders made values of unknown kind."""
+    if pieces is None or not unconditional(node):
+        return []
+    text = _fill_holes(pieces)
+    if not text.lstrip().startswith("{"):
+        return []
+    start = node.line + (1 if _BLOCK_START.search(f.line_text(node.line)) else 0)
+    body = SourceFile(f.path, "json", text, start - 1)  # node lines are lines of `f`
+    doc = next((c for c in body.tree.root_node.named_children if c.type != "comment"), None) if body.tree else None
+    if doc is None or doc.has_error or body.root is None:  # text after the JSON value is no concern
+        return []
+    return [bad for inner, _ in body.nodes if inner.kind == OBJ for bad in _widget_problems(inner)]
+
+
+def _join_pieces(args: V) -> list[str | None] | None:
+    """`Fn::Join: ["", [...]]` as literal pieces, None for each non-literal part."""
+    if args.kind != ARR or len(args.items) != 2 or args.items[0].kind != STR or args.items[1].kind != ARR:
+        return None
+    sep, pieces = args.items[0].text, []
+    for part in args.items[1].items:
+        if pieces:
+            pieces.append(sep)
+        pieces.append(part.text if part.kind == STR else None)
+    text = "".join(p for p in pieces if p is not None)
+    return pieces if '"metric"' in text and '"metrics"' in text else None
+
+
+def _metric_entries(metrics: V):
+    """The metric arrays of a `metrics` value: its items, or, when the list is built (`concat`, `flatten`,
+    `.map(...)`), the innermost literal arrays inside it (an array holding no array)."""
+    stack = list(reversed(metrics.items)) if metrics.kind == ARR else [metrics]
+    while stack:
+        node = stack.pop()
+        if node.kind == ARR and node.items and not any(i.kind == ARR for i in node.items):
+            yield node
+        elif node.kind != OBJ:
+            stack.extend(reversed(list(node.children())))
+
+
+def _metric_problem(entry: V) -> str | None:
+    """What makes one metric array invalid, or None when it is valid or cannot be known."""
+    items = entry.items
+    objects = [i for i, e in enumerate(items) if e.kind == OBJ]
+    if any(e.kind not in (OBJ, STR, TPL, NUM, BOOL, REF, CALL, ALT) or e.text == _HOLE for e in items):
+        return None  # spreads, comprehensions, nested arrays, a substituted list: its length is unknown
+    if len(objects) > 1:
+        return f"has {len(objects)} objects (one options object is allowed, as the last item)"
+    if objects:
+        options = items[objects[0]]
+        if objects[0] != len(items) - 1:
+            return "has an object before its last item (dimensions are name/value strings)"
+        if options.get("expression") is not None and len(items) > 1:
+            return "mixes a math `expression` object with other items (an expression is alone: `[{expression, id}]`)"
+        dims = [k for k, _ in options.items if _DIMENSION_KEY.match(k)]
+        if dims:
+            return f"puts `{dims[0]}` in its options object (dimensions are name/value strings, not options)"
+    elif items[-1].kind not in (STR, TPL, NUM, BOOL):
+        return None  # the last item may be a variable holding the options object
+    strings = items[:-1] if objects else items
+    if any(e.kind == STR and e.text in (".", "...") for e in strings):
+        return None  # shorthand repeats values of the entry above
+    if len(strings) == 1:
+        return "lacks a namespace or metric name"
+    if len(strings) % 2:
+        return "has a dimension name without a value (an odd number of dimension strings)"
+    return None
+
+
+def _render(entry: V) -> str:
+    text = json.dumps(entry.py(), ensure_ascii=False).replace(_HOLE, "...")
+    return f"`{text[:100]}{'...' if len(text) > 100 else ''}`"
+
+
+def _holes(text: str, lang: str, template: bool) -> list[str | None] | None:
+    """Literal pieces of a string with `${...}` (Python f-string: `{...}`) placeholders, None for each
+    placeholder; None for a Terraform template with `%{...}` directives (loops: the JSON is unknown)."""
+    if lang == "hcl" and "%{" in text:
+        return None
+    pattern = _FSTRING_PART if lang == "python" and template else _PLACEHOLDER
+    pieces: list[str | None] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        brace = m.group(0) in ("{{", "}}")  # an f-string's literal brace
+        pieces += [text[pos:m.start()], m.group(0)[0] if brace else None]
+        pos = m.end()
+    pieces.append(text[pos:])
+    return pieces
+
+
+def _fill_holes(pieces: list[str | None]) -> str:
+    """Join the pieces, each placeholder becoming `x` inside a JSON string and the hole marker outside one."""
+    out: list[str] = []
+    in_string = False
+    for piece in pieces:
+        if piece is None:
+            out.append("x" if in_string else _HOLE_JSON)
+            continue
+        out.append(piece)
+        escaped = False
+        for ch in piece:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = in_string
+            elif ch == '"':
+                in_string = not in_string
+    return "".join(out)
+
+
 # --------------------------------------------------------------------------- MF415
 
 
@@ -430,16 +613,40 @@ _TS_PLACEHOLDER = """
 """
 _TS_TEST = """
 (call_expression function: [(identifier) @name (member_expression) @name]
-  arguments: (arguments . (_) . [(arrow_function body: (statement_block) @body) (function_expression body: (statement_block) @body)])) @test
+  arguments: (arguments . (_) . [(arrow_function body: (statement_block) @body) (function_expression body: (statement_block) @body)] @fn)) @test
 """
+_TS_CALLS = "[(call_expression function: (_) @callee) (new_expression constructor: (_) @callee)]"
+_TS_DECLARED = "(variable_declarator name: (identifier) @name value: (_))"
+_TS_WORDS = "[(comment) (string_fragment)] @x"
 _PY_PLACEHOLDER = """
 [(assert_statement . (false) @value) @stmt
  (call function: (attribute attribute: (identifier) @method) arguments: (argument_list . (false) @value .)) @stmt]
 """
 _PY_TEST = "(function_definition name: (identifier) @name body: (block) @body) @test"
+_PY_CALLS = "(call function: (_) @callee)"
+_PY_DECLARED = "(assignment left: (identifier) @name)"
+_PY_WORDS = "[(comment) (string_content)] @x"
 _GUARDS = {"if_statement", "else_clause", "elif_clause", "ternary_expression", "conditional_expression", "catch_clause",
            "except_clause", "switch_statement", "with_statement", "try_statement", "for_statement", "while_statement"}
 _FUNCS = {"arrow_function", "function_expression", "function_declaration", "function_definition", "method_definition"}
+# Words of anything that asserts, fails, skips or may check (check*/verify*/... helpers), lower case: a test
+# whose text holds none of them makes no assertion. Matched on lowered text, so `assertEqual`, `toThrow` and
+# `hasResourceProperties` are in.
+_CHECKS = re.compile(r"expect|assert|should|throw|reject|resolves|fail|raise|template|has_?resource|resource_?count"
+                     r"|check|verif|validat|ensur|skip|todo")
+_LOGGING = re.compile(r"(console|logger|logging|log)\.\w+$|print$")
+_ELISION = re.compile(r"(//|#|/\*).*(\.\.\.|…)")  # `// ...` in a test body: abbreviated code, not a test
+_COMMENT = re.compile(r"(^|\s)(//|#|/\*)")
+_TS_TEST_STARTS = ("it(", "test(", "it.only(", "test.only(")
+# Functions a test may call that could assert: defined in the file or imported from a relative module.
+_TS_HELPERS = re.compile(r"function\*?\s+(\w+)|(?:const|let|var)\s+(\w+)\s*=\s*(?:async\s*)?(?:function|\(|\w+\s*=>)"
+                         r"|^\s*(?:async\s+)?(\w+)\s*\([^)]*\)\s*(?::\s*[\w<>\[\], |]+)?\s*\{", re.M)  # or a method
+_TS_RELATIVE_IMPORT = re.compile(r"import\s+(?:\*\s+as\s+(\w+)|(\w+)|\{([^}]*)\})\s+from\s+['\"]\.")
+_PY_HELPERS = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+_PY_RELATIVE_IMPORT = re.compile(r"^from[ \t]+(?:\.|\S*(?:test|helper|util|fixture|conftest))\S*[ \t]+import[ \t]+"
+                                 r"\(?([^)\n]*)", re.M)
+_TEST_FRAMEWORK = re.compile(r"\b(?:import|from)\s+(?:pytest|unittest)\b|^class Test\w*|\bdescribe\(|@jest/globals",
+                             re.M)
 
 
 @register
@@ -448,14 +655,21 @@ class PlaceholderTest(IacRule):
     name = "placeholder-test"
     kind = "IAC_PLACEHOLDER_TEST"
     level = Level.WARNING
-    summary = "A test that always fails or tests nothing: unconditional `expect(false).toBe(true)`, `assert False`, an empty test body."
+    summary = ("A test that always fails or tests nothing: unconditional `expect(false).toBe(true)`, `assert False`, "
+               "an empty test body, a test with no assertion.")
     why = ("Placeholder tests come from generated scaffolding: they fail the pipeline or pass without checking "
            "anything. A failure inside a guard (`if not outputs: assert False, ...`, a catch block) is a real "
-           "check and is not reported; nor are skipped tests.")
+           "check and is not reported; nor are skipped tests. A test without any assertion is reported when it "
+           "does nothing but log, or when it computes a value it never checks; a test that calls a helper of its "
+           "own (or any `check*`/`verify*`/`validate*`/`ensure*` function) or a callback (`done`) may be "
+           "asserting and is left alone.")
     bad = {"test/tap-stack.unit.test.ts": "describe('Stack', () => {\n  test('todo', async () => {\n    expect(false).toBe(true);\n  });\n});\n"}
     good = {"test/tap-stack.unit.test.ts": ("describe('Stack', () => {\n  test('outputs', async () => {\n    if (!outputs) {\n"
                                             "      expect(false).toBe(true);\n    }\n    expect(outputs.Bucket).toBeDefined();\n  });\n});\n")}
-    trigger = ("expect(true)", "expect(false)", "assert False", "assertTrue(False)", "=> {}", "pass\n")
+    trigger = ("expect(true)", "expect(false)", "assert False", "assertTrue(False)", "assert_(False)")
+    # only files with an always-failing pair are parsed for it (the tree then rules out guarded ones)
+    needs = re.compile(r"expect\(\s*(?:true\s*\)\s*\.\s*to(?:Be|Equal|StrictEqual)\(\s*false|"
+                       r"false\s*\)\s*\.\s*to(?:Be|Equal|StrictEqual)\(\s*true)\s*\)|assert False|assert(?:True|_)\(\s*False")
 
     def check(self, task, config):
         if not self.enabled(Context(task, config)):
@@ -468,28 +682,41 @@ class PlaceholderTest(IacRule):
 
     def detect(self, files, ctx):
         for f in files:
-            if not self.triggered(f) or f.tree is None:
+            if f.lang not in ("typescript", "tsx", "javascript", "python"):
                 continue
-            if f.lang in ("typescript", "tsx", "javascript"):
-                yield from self._ts(f)
-            elif f.lang == "python":
-                yield from self._py(f)
+            # a fenced block of MODEL_RESPONSE.md is a test file only if it uses a test framework
+            silent = _may_lack_checks(f) and (f.offset == 0 or _TEST_FRAMEWORK.search(f.text) is not None)
+            placeholder = self.triggered(f)
+            if not (placeholder or silent) or f.tree is None:
+                continue
+            if f.lang == "python":
+                yield from self._py(f, placeholder, silent)
+            else:
+                yield from self._ts(f, placeholder, silent)
 
-    def _ts(self, f: SourceFile):
+    def _ts(self, f: SourceFile, placeholder: bool, silent: bool):
         root = f.tree.root_node
-        for m in langs.matches(f.lang, _TS_PLACEHOLDER, root):
+        for m in langs.matches(f.lang, _TS_PLACEHOLDER, root) if placeholder else ():
             call, fn, matcher, actual, expected = m["call"], m["fn"], m["matcher"], m["actual"], m["expected"]
             if fn.text == b"expect" and matcher.text in (b"toBe", b"toEqual", b"toStrictEqual") \
                     and actual.type != expected.type and _unguarded(call) and not _skipped(call):
-                yield self._hit(f, call, f"`{call.text.decode()}` always fails: replace the placeholder with a real assertion.")
-        for m in langs.matches(f.lang, _TS_TEST, root):
-            test, name, body = m["test"], m["name"], m["body"]
-            if name.text.split(b".")[0] in (b"test", b"it") and body.named_child_count == 0 and not _skipped(test):
-                yield self._hit(f, test, f"`{name.text.decode()}(...)` has an empty body: it passes without testing anything.")
+                yield self._hit(f, call, f"`{call.text.decode()}` always fails: replace the placeholder with a real "
+                                "assertion.", "always-fails")
+        for m in langs.matches(f.lang, _TS_TEST, root) if silent else ():
+            test, name, body, fn = m["test"], m["name"], m["body"], m["fn"]
+            if name.text.split(b".")[0] not in (b"test", b"it") or test.has_error or _skipped(test):
+                continue  # a syntax error: code cut off (a truncated response), not a test to judge
+            args = test.child_by_field_name("arguments")
+            title = args.named_children[0].text.decode("utf-8", "replace") if args.named_children else ""
+            label = f"`{name.text.decode()}({title[:60]}{'...' if len(title) > 60 else ''})`"
+            if body.named_child_count == 0:
+                yield self._hit(f, test, f"{label} has an empty body: it passes without testing anything.", "empty")
+            elif not _has_params(fn):  # a `done` callback fails the test
+                yield from self._unchecked(f, test, body, label, _TS_CALLS, _TS_DECLARED)
 
-    def _py(self, f: SourceFile):
+    def _py(self, f: SourceFile, placeholder: bool, silent: bool):
         root = f.tree.root_node
-        caps = langs.captures("python", _PY_PLACEHOLDER, root)
+        caps = langs.captures("python", _PY_PLACEHOLDER, root) if placeholder else {}
         methods = {m.parent.parent.id: m.text for m in caps.get("method", [])}
         for stmt in caps.get("stmt", []):
             method = methods.get(stmt.id)
@@ -497,16 +724,137 @@ class PlaceholderTest(IacRule):
                 continue
             if _unguarded(stmt) and not _skipped(stmt):
                 yield self._hit(f, stmt, f"`{stmt.text.decode()[:60]}` always fails: replace the placeholder with a "
-                                "real assertion.")
-        for m in langs.matches("python", _PY_TEST, root):
+                                "real assertion.", "always-fails")
+        for m in langs.matches("python", _PY_TEST, root) if silent else ():
             test, name, body = m["test"], m["name"], m["body"]
+            if not name.text.startswith(b"test") or test.has_error or _skipped(test):
+                continue
             stmts = [c for c in body.named_children if c.type != "comment"]
-            if name.text.startswith(b"test") and stmts and all(_is_pass_or_doc(s) for s in stmts) and not _skipped(test):
-                yield self._hit(f, test, f"`{name.text.decode()}` has no statements: it passes without testing anything.")
+            label = f"`{name.text.decode()}`"
+            if stmts and all(_is_pass_or_doc(s) for s in stmts):
+                yield self._hit(f, test, f"{label} has no statements: it passes without testing anything.", "empty")
+            elif stmts:
+                yield from self._unchecked(f, test, body, label, _PY_CALLS, _PY_DECLARED)
 
-    def _hit(self, f: SourceFile, node, message: str) -> Hit:
+    def _unchecked(self, f: SourceFile, test, body, label: str, calls_query: str, declared_query: str):
+        """A test body with no assertion: reported when it only logs, or computes a value it never reads
+        and calls no helper that could check it."""
+        text = body.text.decode("utf-8", "replace")
+        if _code_word(text, text.lower(), 0, len(text)) or _ELISION.search(text) \
+                or _CHECKS.search(_code_only(f, body).lower()):  # the cheap line test first, then the tree's
+            return
+        if f.path.endswith(".md") and f.path != MODEL_RESPONSE and _COMMENT.search(text):
+            return  # in a report's code block a comment stands for left-out code (`// Test 1`, `# checks here`)
+        callees = [c.text.decode() for c in langs.captures(f.lang, calls_query, body).get("callee", [])]
+        callees = [c for c in callees if not _LOGGING.search(c)]
+        if not callees:
+            yield self._hit(f, test, f"{label} makes no assertion: it passes without testing anything.", "no-assertion")
+            return
+        helpers = _helpers(f)
+        if any(c.rsplit(".", 1)[-1] in helpers or c.split(".", 1)[0] in helpers for c in callees):
+            return
+        declared = langs.captures(f.lang, declared_query, body).get("name", [])
+        for name in sorted(declared, key=lambda n: n.start_byte):
+            word = name.text.decode()
+            if len(re.findall(rf"(?<![\w$.]){re.escape(word)}\b", text)) == 1:
+                yield self._hit(f, test, f"{label} computes `{word}` but never checks it: the test makes no "
+                                "assertion.", "no-assertion")
+                return
+
+    def _hit(self, f: SourceFile, node, message: str, tag: str) -> Hit:
         line = node.start_point[0] + 1 + f.offset
-        return Hit(f.path, line, message, f.line_text(line)[:200])
+        return Hit(f.path, line, message, f.line_text(line)[:200], tag=tag)
+
+
+def _code_only(f: SourceFile, body) -> str:
+    """The body's text without comments and string contents (a docstring saying "verify" checks nothing)."""
+    text, start, out, pos = body.text, body.start_byte, [], 0
+    words = langs.captures(f.lang, _PY_WORDS if f.lang == "python" else _TS_WORDS, body).get("x", [])
+    for node in sorted(words, key=lambda n: n.start_byte):  # captures come in no fixed order
+        a, b = node.start_byte - start, node.end_byte - start
+        if a >= pos:
+            out.append(text[pos:a])
+            pos = b
+    out.append(text[pos:])
+    return b" ".join(out).decode("utf-8", "replace")
+
+
+def _may_lack_checks(f: SourceFile) -> bool:
+    """A cheap text test that decides which test files are parsed: some test's text, up to the next test,
+    holds no check word. The span over-estimates the test's body, so a test may be missed, never added."""
+    seen = f.__dict__.get("_may_lack_checks")
+    if seen is None:
+        text, low = f.text, f.text.lower()
+        spans = []
+        if f.lang == "python":
+            for i in _find_all(text, "def test"):  # up to the next function or decorator (or earlier: safe)
+                ends = [e for e in (text.find("def ", i + 8), text.find("@", i + 8)) if e >= 0]
+                spans.append((text.find(":", i), min(ends, default=len(text))))  # after the name
+        else:
+            starts = sorted(i + len(word) for word in _TS_TEST_STARTS for i in _find_all(text, word)
+                            if i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.$"))
+            spans = [(_after_name(text, a), b) for a, b in zip(starts, starts[1:] + [len(text)])]
+        seen = any(not _code_word(text, low, a, b) for a, b in spans)
+        f.__dict__["_may_lack_checks"] = seen
+    return seen
+
+
+def _code_word(text: str, low: str, start: int, end: int) -> bool:
+    """Whether text[start:end] holds a check word outside strings and comments, judged by the text
+    before it on its line (a multi-line string or comment counts as code: the safe direction)."""
+    for word in ("expect", "assert"):  # the usual words first, by fast substring search
+        i = low.find(word, start, end)
+        if i >= 0 and _in_code(text, i):
+            return True
+    return any(_in_code(text, m.start()) for m in _CHECKS.finditer(low, start, end))
+
+
+def _in_code(text: str, i: int) -> bool:
+    before = text[text.rfind("\n", 0, i) + 1:i]
+    return not ("//" in before or "#" in before or before.count("'") % 2 or before.count('"') % 2
+                or before.count("`") % 2)
+
+
+def _after_name(text: str, i: int) -> int:
+    """The position after a test's name (`it('name', ...`): its words are no check."""
+    quote = text[i:i + 1]
+    end = text.find(quote, i + 1) if quote in ("'", '"', "`") else -1
+    return end + 1 if end > 0 else i
+
+
+def _find_all(text: str, word: str):
+    i = text.find(word)
+    while i >= 0:
+        yield i
+        i = text.find(word, i + 1)
+
+
+def _helpers(f: SourceFile) -> set[str]:
+    """Names of functions the file defines or imports from a relative (test helper) module."""
+    found = f.__dict__.get("_test_helpers")
+    if found is None:
+        found = set()
+        if f.lang == "python":
+            found.update(_PY_HELPERS.findall(f.text))
+            for names in _PY_RELATIVE_IMPORT.findall(f.text):
+                found.update(n.split(" as ")[-1].strip() for n in names.split(","))
+        else:
+            for groups in _TS_HELPERS.findall(f.text):
+                found.update(g for g in groups if g)
+            for ns, default, names in _TS_RELATIVE_IMPORT.findall(f.text):
+                found.update(n.split(" as ")[-1].strip() for n in names.split(","))
+                found.update(g for g in (ns, default) if g)
+        found.discard("")
+        f.__dict__["_test_helpers"] = found
+    return found
+
+
+def _has_params(fn) -> bool:
+    """`(done) => ...`, `done => ...`, `function (done) {...}`: the test takes a callback."""
+    if fn.child_by_field_name("parameter") is not None:
+        return True
+    params = fn.child_by_field_name("parameters")
+    return params is not None and params.named_child_count > 0
 
 
 def _unguarded(node) -> bool:
