@@ -53,6 +53,7 @@ def review_tasks(tasks: list[Task], config: Config) -> Review:
     review = Review(tasks=list(tasks))
     rules = enabled_rules(config)
     for task in tasks:
+        ignores = Suppressions(task)
         for path, why in sorted(task.skipped.items()):
             if path == task.report_path:
                 review.errors.append(ReviewError(task.display(path), f"report not reviewed: {why}"))
@@ -70,23 +71,40 @@ def review_tasks(tasks: list[Task], config: Config) -> Review:
             for f in found:
                 if rule.scope == "changed" and not task.is_changed(f.path, f.line):
                     continue
-                if suppressed(task, f):
+                if ignores.cover(f):
                     continue
-                review.findings.append(dataclasses.replace(f, path=task.display(f.path), level=level))
+                path = task.display(f.path)
+                if path != f.path or level != f.level:  # most findings stand as the rule made them
+                    f = dataclasses.replace(f, path=path, level=level)
+                review.findings.append(f)
     review.findings = sorted(set(review.findings), key=Finding.sort_key)
     return review
 
 
-def suppressed(task: Task, f: Finding) -> bool:
-    """`mfbot: ignore MF123` (or a bare `mfbot: ignore`) on the finding's line or the line above."""
-    text = task.files.get(f.path)
-    if not text or not any(word in text for word in ("mfbot", "MFBOT", "Mfbot")):  # most files have none
+class Suppressions:
+    """The `mfbot: ignore` comments of one task's files. A file is looked at once, on the first
+    finding in it: most files have none, and a task may have thousands of findings."""
+
+    def __init__(self, task: Task):
+        self.task = task
+        self._lines: dict[str, list[str] | None] = {}  # path -> its lines, None when it names no mfbot
+
+    def _lines_of(self, path: str) -> list[str] | None:
+        if path not in self._lines:
+            text = self.task.files.get(path)
+            marked = text and any(word in text for word in ("mfbot", "MFBOT", "Mfbot"))
+            self._lines[path] = text.split("\n") if marked else None
+        return self._lines[path]
+
+    def cover(self, f: Finding) -> bool:
+        """`mfbot: ignore MF123` (or a bare `mfbot: ignore`) on the finding's line or the line above."""
+        lines = self._lines_of(f.path)
+        if lines is None:
+            return False
+        for n in (f.line, f.line - 1):
+            if 0 < n <= len(lines):
+                for m in _IGNORE.finditer(lines[n - 1]):
+                    ids = {i.upper() for i in _RULE_ID.findall(m.group(1))}
+                    if not ids or f.rule in ids:
+                        return True
         return False
-    lines = text.split("\n")
-    for n in (f.line, f.line - 1):
-        if 0 < n <= len(lines):
-            for m in _IGNORE.finditer(lines[n - 1]):
-                ids = {i.upper() for i in _RULE_ID.findall(m.group(1))}
-                if not ids or f.rule in ids:
-                    return True
-    return False

@@ -109,9 +109,25 @@ def strip_comments(text: str, lang: str) -> str:
 
 
 def _normal_text(text: str, lang: str) -> str:
-    """The whole text normalised, one output line per input line (elisions become `…`).
-    One byte translation: faster than regex, `str.translate` or a `str.replace` chain here."""
-    code = _squash(strip_comments(text.replace("\r\n", "\n").replace("\r", "\n"), lang))
+    """The whole text normalised, one output line per input line (elisions become `…`)."""
+    return _normal_code(strip_comments(one_newline(text), lang))
+
+
+def one_newline(text: str) -> str:
+    """The text with "\\n" line ends only (a copy only when it has others: most texts have none)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+@lru_cache(maxsize=4096)  # read by `normalise` and, line by line, by `match_block`
+def _quote_code(text: str, lang: str) -> str:
+    """A quote without its comments, line endings normalised."""
+    return strip_comments(one_newline(text), lang)
+
+
+def _normal_code(code: str) -> str:
+    """Code normalised line by line. One byte translation: faster than regex, `str.translate` or a
+    `str.replace` chain here."""
+    code = _squash(code)
     return _ELISION.sub("…", code) if "..." in code else code
 
 
@@ -130,7 +146,7 @@ def normalise(text: str, lang: str = "", every: bool = False) -> tuple[tuple[str
     """(normalised line, 0-based source line, held an elision marker) for each line that carries
     evidence; with `every`, also the punctuation-only ones (not the empty ones). A line that held an
     elision keeps one `…` marker and is then matched by its parts."""
-    return tuple((line, i, "…" in line) for i, line in enumerate(_normal_text(text, lang).split("\n"))
+    return tuple((line, i, "…" in line) for i, line in enumerate(_normal_code(_quote_code(text, lang)).split("\n"))
                  if line and (every or counts(line)))
 
 
@@ -319,7 +335,7 @@ def match_block(text: str, lang: str, hay: Haystack) -> Match:
     whole = _contiguous(text, lang, qlines, hay)
     if whole is not None:
         return whole
-    raw = strip_comments(text.replace("\r\n", "\n").replace("\r", "\n"), lang).split("\n")
+    raw = _quote_code(text, lang).split("\n")
     cands = [hay.positions(norm, elided, raw=raw[i] if i < len(raw) else "") for norm, i, elided in qlines]
     _join_wrapped(qlines, cands, hay)
     chain = _longest_chain(cands)

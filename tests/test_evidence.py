@@ -318,6 +318,17 @@ def test_model_response_claiming_tests_pass_is_reported_but_not_a_stated_goal():
     assert not found(task(entry()), "MF308")
 
 
+def test_fence_lines_are_the_lines_the_fence_pattern_matches():
+    import re
+
+    from bot.rules.evidence import _fences
+
+    pattern = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+    for text in ["```", "```ts\nx\n```", "  ```\n    ```\n   ~~~~~\n", "a```\n``\n````````", "~~~```\n```~~~",
+                 "`" * 10 + "\n" + " ``` ``` ```" * 3, "\n\n   ```\n", "x ~~~ y\n~~"]:
+        assert _fences(text) == [(m.start(), m.group(1)) for m in pattern.finditer(text)], text
+
+
 def test_fenced_blocks_read_fences_like_commonmark_line_starts():
     from bot.rules.evidence import fenced_blocks
 

@@ -119,6 +119,15 @@ def test_placeholders_and_public_values_are_not_secrets(line):
     assert find_secrets(line) == []
 
 
+def test_secrets_found_in_any_text():
+    """The quick tests in front of the patterns (upper-case words, digits, non-ASCII text) keep every secret."""
+    found = find_secrets(f"✅ Déployé — AWS_SECRET_ACCESS_KEY={FAKE_SECRET}\nRole: arn:aws:iam::482913305561:role/x 🚀\n"
+                         "@dataclass\n@aws-cdk/aws-s3 by Priya.K@Acme-Corp.io\n")
+    assert [what for _, what, _ in found] == ["AWS secret access key", "AWS account id", "personal e-mail address"]
+    # Other Unicode digits are `\\d` too: a run of them next to ASCII ones is still looked at.
+    assert [w for _, w, _ in find_secrets("AccountId: '4829133055\u0661\u0662'")] == ["AWS account id"]
+
+
 def test_placeholder_accounts():
     for acct in ("123456789012", "000000000000", "999999999999", "234567890123", "121212121212", "999888777666"):
         assert is_placeholder_account(acct), acct

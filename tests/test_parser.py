@@ -581,30 +581,47 @@ Setext-looking line
 """
 
 
-def _tokens(md, text):
-    return [(t.type, t.tag, t.map, t.nesting, t.level, t.content, t.markup, t.info, t.hidden)
-            for t in md.parse(text)]
+def _tokens(tokens):
+    return [(t.type, t.tag, t.map, t.nesting, t.level, t.content, t.markup, t.info, t.hidden) for t in tokens]
 
 
-def test_guarded_block_rules_give_the_same_tokens():
-    from bot.report.parser import _MD, _markdown
+def test_dispatched_block_rules_give_the_same_tokens():
+    from bot.report.parser import _markdown, block_tokens
 
     plain = _markdown()
-    texts = [TRICKY_BLOCKS, SEVERITY_SECTIONS, TRICKY_BLOCKS.replace("\n", "\n\n"), "- a\n-\n", "```", "> ", "|"]
+    texts = [TRICKY_BLOCKS, SEVERITY_SECTIONS, TRICKY_BLOCKS.replace("\n", "\n\n"), "- a\n-\n", "```", "> ", "|", ""]
     for text in texts:
-        assert _tokens(_MD, text) == _tokens(plain, text)
-    # Every cut of the text ends a block somewhere else: the guards must agree at every end of text.
+        assert _tokens(block_tokens(text)) == _tokens(plain.parse(text))
+    # Every cut of the text ends a block somewhere else: the dispatch must agree at every end of text.
     for cut in range(0, len(TRICKY_BLOCKS), 7):
-        assert _tokens(_MD, TRICKY_BLOCKS[:cut]) == _tokens(plain, TRICKY_BLOCKS[:cut])
+        assert _tokens(block_tokens(TRICKY_BLOCKS[:cut])) == _tokens(plain.parse(TRICKY_BLOCKS[:cut]))
 
 
-def test_guarded_block_rules_keep_every_terminator_chain():
-    from bot.report.parser import _CHAINS, _MD, _markdown
+def test_block_state_reads_the_line_markers_of_markdown_it():
+    from markdown_it.rules_block.state_block import StateBlock
+
+    from bot.report.parser import _MD, _BlockState
+
+    for text in ["", "a", "a\n", "a\n\n", "\n", "  \n", "a\n  ", "a\n \t", " ", "\t", "\tx\n  \ty\n \t \tz",
+                 "x\n\n\n  y  \n", "- a\n  - b\n\t- c\n", TRICKY_BLOCKS]:
+        ours, theirs = vars(_BlockState(text, _MD, {}, [])), vars(StateBlock(text, _MD, {}, []))
+        assert ours == theirs, text
+
+
+def test_dispatched_block_rules_keep_every_terminator_chain():
+    """A line that starts each kind of block, right after a paragraph, a list item, a blockquote line
+    and a table row: it ends them (or not) exactly as markdown-it's own chains decide."""
+    from bot.report.parser import _markdown, block_tokens
 
     plain = _markdown()
-    for chain in ("", *_CHAINS):
-        assert len(_MD.block.ruler.getRules(chain)) == len(plain.block.ruler.getRules(chain))
-    assert _MD.block.ruler.get_active_rules() == plain.block.ruler.get_active_rules()
+    openers = ["```\ncode\n```", "~~~\ncode\n~~~", "> quote", "***", "---", "___", "* * *", "-\t-  -", "_ _", "**Bold**",
+               "- item", "+ item", "* item", "-\titem", "-", "*", "+x", "1. item", "2) item", "# Heading", "| a | b |\n|---|---|", "    indented", "plain text",
+               "<div>", "[ref]: /url", "Setext\n==="]
+    for before in ("Paragraph line", "- list item", "1. list item", "> quoted line", "| a |\n|---|\n| row |",
+                   "  - nested\n    item"):
+        for opener in openers:
+            text = f"{before}\n{opener}\nafter\n"
+            assert _tokens(block_tokens(text)) == _tokens(plain.parse(text)), text
 
 
 def test_file_references_need_a_known_extension():

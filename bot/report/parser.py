@@ -28,8 +28,10 @@ else the enclosing section (`## Critical Failures`, `### 🔴 High Severity Issu
 setext headings (`Title` over `===`), link reference definitions and HTML blocks are not parsed:
 no report uses the first two, and text inside `<details>` is better read as Markdown.
 
-Performance: markdown-it runs its block parser only; code spans are read by a linear scanner, and
-every regular expression applied to a line is linear in the line's length.
+Performance: markdown-it runs its block parser only, with each chain of block rules turned into one
+rule that tries only the rules a line's first character can start, and lighter tokens (`block_tokens`);
+code spans are read by a linear scanner, and every regular expression applied to a line is linear in
+the line's length.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from itertools import accumulate
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.state_block import StateBlock
 
 from bot.report.model import FIX, MODEL, OUTPUT, CodeBlock, Entry, FileRef, Heading, InlineCode, Report
 
@@ -49,18 +53,9 @@ def _markdown() -> MarkdownIt:
         ["inline", "text_join", "lheading", "reference", "html_block"])
 
 
-def _skip_unless_first(rule, chars: str):
-    """`rule`, not called on a line whose first non-blank character is not in `chars`.
-
-    Each guarded rule returns False, with no side effect, for such a line; the guard only saves the
-    cost of entering it (a debug log call and a few checks), which markdown-it pays for each rule on
-    every line and, for the paragraph terminators, again on each line of every paragraph."""
-    def guarded(state, start: int, end: int, silent: bool) -> bool:
-        pos = state.bMarks[start] + state.tShift[start]
-        if state.src[pos:pos + 1] not in chars:  # "" (end of text) is in every string: no skip
-            return False
-        return rule(state, start, end, silent)
-    return guarded
+# The characters a block rule's line can start with (first non-blank): on any other line the rule
+# returns False at once, with no side effect, so it need not be called.
+_FIRST_CHARS = {"fence": "`~", "blockquote": ">", "hr": "*-_", "list": "*-+0123456789", "heading": "#"}
 
 
 def _skip_unless_delimiter_row(rule):
@@ -86,31 +81,133 @@ def _skip_unless_indented(rule):
     return guarded
 
 
+def _skip_unless_repeated_marker(rule):
+    """The thematic-break rule (`***`, `- - -`), not called unless the line's next character after
+    the first, spaces and tabs skipped, is the same: it returns False at once otherwise (`- item`)."""
+    def guarded(state, start: int, end: int, silent: bool) -> bool:
+        pos = state.bMarks[start] + state.tShift[start]
+        marker = state.src[pos:pos + 1]
+        if marker and state.src[pos + 1:state.eMarks[start]].lstrip(" \t")[:1] != marker:
+            return False
+        return rule(state, start, end, silent)
+    return guarded
+
+
+def _skip_unless_bullet_spaced(rule):
+    """The list rule, not called on a line whose `*`, `-` or `+` is followed by anything but a space,
+    a tab or the end of the line (`**Bold**`, `---`): it returns False at once there."""
+    def guarded(state, start: int, end: int, silent: bool) -> bool:
+        pos = state.bMarks[start] + state.tShift[start]
+        if state.src[pos:pos + 1] in ("*", "-", "+") and pos + 1 < state.eMarks[start] \
+                and state.src[pos + 1] not in " \t":
+            return False
+        return rule(state, start, end, silent)
+    return guarded
+
+
+def _first_char_dispatch(rules):
+    """One rule for a chain of (name, rule): it calls, in the chain's order, only the rules that can
+    start with the line's first non-blank character. markdown-it calls each rule of a chain on every
+    line, and those of the terminator chains again on each line of every paragraph, list item and
+    blockquote; most calls would return False at once."""
+    chars = set("".join(_FIRST_CHARS.get(name, "") for name, _ in rules))
+    by_char = {c: tuple(fn for name, fn in rules if name not in _FIRST_CHARS or c in _FIRST_CHARS[name])
+               for c in chars}
+    by_char[""] = tuple(fn for _, fn in rules)  # the end of the text: every rule decides for itself
+    others = tuple(fn for name, fn in rules if name not in _FIRST_CHARS)
+
+    def dispatch(state, start: int, end: int, silent: bool) -> bool:
+        pos = state.bMarks[start] + state.tShift[start]
+        for rule in by_char.get(state.src[pos:pos + 1], others):
+            if rule(state, start, end, silent):
+                return True
+        return False
+    return dispatch
+
+
 _CHAINS = ("paragraph", "reference", "blockquote", "list")  # markdown-it's terminator chains
 
 
-def _guarded_markdown() -> MarkdownIt:
-    """`_markdown()` with cheap first-character guards around its block rules: the same tokens,
-    about a third less work (tests/test_parser.py compares the two)."""
+def _dispatching_markdown() -> MarkdownIt:
+    """`_markdown()` with each chain of block rules (the main one and the terminator chains) turned
+    into one `_first_char_dispatch`: the same tokens, a fraction of the calls (tests/test_parser.py
+    compares the two). The chains are the lists markdown-it compiled and iterates: edited in place."""
     md = _markdown()
-    rules = dict(zip(md.block.ruler.get_active_rules(), md.block.ruler.getRules("")))  # enabled, in order
-    guards = {
-        "table": _skip_unless_delimiter_row(rules["table"]),
-        "code": _skip_unless_indented(rules["code"]),
-        "fence": _skip_unless_first(rules["fence"], "`~"),
-        "blockquote": _skip_unless_first(rules["blockquote"], ">"),
-        "hr": _skip_unless_first(rules["hr"], "*-_"),
-        "list": _skip_unless_first(rules["list"], "*-+0123456789"),
-        "heading": _skip_unless_first(rules["heading"], "#"),
-    }
-    # A rule also terminates the paragraphs, lists, ... of the chains it belongs to: keep them.
-    alts = {name: [c for c in _CHAINS if rules[name] in md.block.ruler.getRules(c)] for name in guards}
-    for name, fn in guards.items():
-        md.block.ruler.at(name, fn, {"alt": alts[name]})
+    ruler = md.block.ruler
+    guards = {"table": _skip_unless_delimiter_row, "code": _skip_unless_indented, "hr": _skip_unless_repeated_marker,
+              "list": _skip_unless_bullet_spaced}
+    named = {fn: (name, guards[name](fn) if name in guards else fn)  # every enabled rule, in order
+             for fn, name in zip(ruler.getRules(""), ruler.get_active_rules())}
+    for chain in ("", *_CHAINS):
+        rules = ruler.getRules(chain)
+        rules[:] = [_first_char_dispatch([named[fn] for fn in rules])]
     return md
 
 
-_MD = _guarded_markdown()
+_MD = _dispatching_markdown()
+
+
+class _Token:
+    """A block token: what markdown-it's block rules set and this parser reads. markdown-it's own
+    `Token` is a dataclass of thirteen fields, a fifth of the parse to make; a report has thousands."""
+
+    map: list[int] | None = None
+    content = ""
+    markup = ""
+    info = ""
+    hidden = False
+    block = True
+
+    def __init__(self, ttype: str, tag: str, nesting: int):
+        self.type, self.tag, self.nesting = ttype, tag, nesting
+
+
+class _BlockState(StateBlock):
+    def __init__(self, src: str, md: MarkdownIt, env: dict, tokens: list):
+        """`StateBlock` with its line markers read by string methods, not character by character."""
+        super().__init__("", md, env, tokens)  # every other field as markdown-it sets it
+        self.src = src
+        lines = src.split("\n")
+        if not lines[-1].strip(" \t"):
+            lines.pop()  # markdown-it gives a last line that has no "\n" and is blank no marker
+        starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+        self.bMarks = [*starts[:-1], len(src)]  # and one past the last line, as markdown-it keeps
+        self.eMarks = [*(b + len(line) for b, line in zip(self.bMarks, lines)), len(src)]
+        self.tShift = [*(len(line) - len(line.lstrip(" \t")) for line in lines), 0]
+        self.sCount = [*(_indent_columns(line[:shift]) for line, shift in zip(lines, self.tShift)), 0]
+        self.bsCount = [0] * (len(lines) + 1)
+        self.lineMax = len(lines)
+
+    def push(self, ttype: str, tag: str, nesting: int) -> _Token:
+        """`StateBlock.push`, making a `_Token`."""
+        token = _Token(ttype, tag, nesting)
+        if nesting < 0:
+            self.level -= 1  # closing tag
+        token.level = self.level
+        if nesting > 0:
+            self.level += 1  # opening tag
+        self.tokens.append(token)
+        return token
+
+
+def _indent_columns(indent: str) -> int:
+    """Columns of a line's leading spaces and tabs (tab stops every four columns)."""
+    if "\t" not in indent:
+        return len(indent)
+    column = 0
+    for ch in indent:
+        column += 4 - column % 4 if ch == "\t" else 1
+    return column
+
+
+def block_tokens(text: str) -> list[_Token]:
+    """The block tokens of a text whose line ends are "\\n" and that holds no NUL: markdown-it's block
+    parser alone (the core chain's other steps, normalising and inline parsing, have nothing to do)."""
+    tokens: list[_Token] = []
+    if text:
+        state = _BlockState(text, _MD, {}, tokens)
+        _MD.block.tokenize(state, state.line, state.lineMax)
+    return tokens
 
 SEVERITY_RE = re.compile(r"\b(critical|high|medium|moderate|low|minor|major|severe)\b", re.I)
 _SEVERITY_WORD = {
@@ -256,14 +353,18 @@ def code_role(label: str) -> str | None:
     return role
 
 
+_IDEAL_RESPONSE = re.compile(r"ideal[_ ]?response", re.I)
+_MODEL_RESPONSE = re.compile(r"model[_ ]?response", re.I)
+
+
 def _code_role(label: str) -> str | None:
     last_model = max((m.end() for m in MODEL_LABEL.finditer(label)), default=-1)
     last_fix = max((m.end() for m in FIX_LABEL.finditer(label)), default=-1)
     if last_model < 0 and last_fix < 0:
         return None
     # "IDEAL_RESPONSE Fix" / "MODEL_RESPONSE Issue": the response name decides, not the trailing word.
-    ideal = re.search(r"ideal[_ ]?response", label, re.I)
-    model = re.search(r"model[_ ]?response", label, re.I)
+    ideal = _IDEAL_RESPONSE.search(label)
+    model = _MODEL_RESPONSE.search(label)
     if ideal and not model:
         return FIX
     if model and not ideal:
@@ -285,10 +386,10 @@ def clean_title(text: str) -> str:
 def parse_report(text: str, path: str = "lib/MODEL_FAILURES.md") -> Report:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     lines = text.split("\n")
-    tokens = _MD.parse(text)
-    headings = _headings(tokens, len(lines))
+    tokens = block_tokens(text)
+    headings, code_blocks, inline, tables, items = _walk(tokens, lines)
+    _nest(headings)
     doc = _Doc(lines, headings)
-    code_blocks, inline, tables, items = _walk(tokens, lines)
     doc.code_lines = {n for c in code_blocks for n in range(c.line, c.end_line + 1)}
     refs = _refs(lines, doc.code_lines)
     entries = _entries(doc, tables, items)
@@ -336,18 +437,14 @@ def _is_container(h: Heading) -> bool:
     return bool(_CONTAINER.search(title) or _section_severity(title)) and not _NOT_ENTRY_ANY.search(title)
 
 
-def _headings(tokens, nlines: int) -> list[Heading]:
-    heads: list[Heading] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and tok.map:
-            heads.append(Heading(int(tok.tag[1]), tokens[i + 1].content.strip(), tok.map[0] + 1, nlines))
+def _nest(heads: list[Heading]) -> None:
+    """Each heading's parent and the end of its section."""
     stack: list[Heading] = []
     for h in heads:
         while stack and stack[-1].level >= h.level:
             stack.pop().end_line = h.line - 1
         h.parent = stack[-1] if stack else None
         stack.append(h)
-    return heads
 
 
 class _Item:
@@ -360,7 +457,9 @@ class _Item:
 
 
 def _walk(tokens, lines: list[str]):
-    """Code blocks, inline code, table rows and top-level list items, in one pass over the tokens."""
+    """Headings, code blocks, inline code, table rows and top-level list items, in one pass over the tokens."""
+    heads: list[Heading] = []
+    heading: Heading | None = None  # opened, its text is the next token's
     blocks: list[CodeBlock] = []
     inline: list[InlineCode] = []
     tables: list[list[tuple[int, list[str]]]] = []
@@ -372,8 +471,14 @@ def _walk(tokens, lines: list[str]):
         kind = tok.type
         if kind not in _WALKED:
             continue  # paragraph, heading, cell, ... open/close: most tokens
+        if heading is not None:
+            heading.text = tok.content.strip()
+            heads.append(heading)
+            heading = None
         if kind in ("fence", "code_block") and tok.map:
             blocks.append(_code_block(tok, lines))
+        elif kind == "heading_open" and tok.map:
+            heading = Heading(int(tok.tag[1]), "", tok.map[0] + 1, len(lines))
         elif kind == "inline" and tok.map:
             if "`" in tok.content:
                 _inline_code(tok.content, tok.map[0] + 1, lines, inline)
@@ -398,12 +503,12 @@ def _walk(tokens, lines: list[str]):
             tables[-1].append((tok.map[0] + 1 if tok.map else 0, row))
         elif kind == "tr_close":
             row = None
-    return blocks, inline, tables, items
+    return heads, blocks, inline, tables, items
 
 
-_WALKED = frozenset(("fence", "code_block", "inline", "bullet_list_open", "ordered_list_open", "bullet_list_close",
-                     "ordered_list_close", "list_item_open", "blockquote_open", "blockquote_close", "table_open",
-                     "tr_open", "tr_close"))
+_WALKED = frozenset(("heading_open", "fence", "code_block", "inline", "bullet_list_open", "ordered_list_open",
+                     "bullet_list_close", "ordered_list_close", "list_item_open", "blockquote_open", "blockquote_close",
+                     "table_open", "tr_open", "tr_close"))
 
 
 def _code_block(tok, lines: list[str]) -> CodeBlock:

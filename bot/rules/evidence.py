@@ -19,7 +19,7 @@ from functools import cached_property, lru_cache
 from typing import Iterator
 
 from bot.findings import Level
-from bot.matching import Haystack, Match, match_block, match_inline, normal_lines, normalise
+from bot.matching import Haystack, Match, match_block, match_inline, normal_lines, normalise, one_newline
 from bot.report.model import FIX, MODEL, CodeBlock, FileRef, InlineCode, Report
 from bot.rules import Rule, register
 from bot.security import downgrades, prose_downgrade, prose_hint
@@ -52,6 +52,8 @@ _OUTPUT_LINE = re.compile(
 # Output markers anywhere in a line (stack events, tree listings, warnings).
 _OUTPUT_ANYWHERE = re.compile(r"\b(?:CREATE|UPDATE|DELETE|ROLLBACK)_(?:FAILED|COMPLETE|IN_PROGRESS)\b|[├└]|\bwarning:\s|"
                               r"\(\d+(?:\.\d+)? ?m?s\)\s*$")
+# Text without any of these has no match of `_OUTPUT_ANYWHERE`.
+_OUTPUT_ANYWHERE_LITERALS = ("_FAILED", "_COMPLETE", "_IN_PROGRESS", "├", "└", "warning:", "s)")
 # Labels that name the model as the author of a snippet: weak labels ("wrong", "❌") also mark code
 # of QA attempts, tests and illustrations, which need not be in MODEL_RESPONSE.md.
 _MODEL_AUTHOR = re.compile(r"model|generated|\bbefore\b|\bLLM\b", re.I)
@@ -191,13 +193,15 @@ def _checkable(text: str, lang: str, label: str) -> bool:
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines or _ROOT_CONFIG.search(text) or _GENERIC_LABEL.search(_comment_label(lines[0])):
         return False
-    if _OUTPUT_LINE.match(lines[0]) or _output_lines(lines) >= 0.2 * len(lines):
+    if _OUTPUT_LINE.match(lines[0]) or _output_lines(lines, text) >= 0.2 * len(lines):
         return False
     return _at_least(_CODE_CHARS, lines, 0.5 * len(lines)) and len(normalise(text, lang)) >= 2
 
 
-def _output_lines(lines: list[str]) -> int:
-    """How many lines look like output."""
+def _output_lines(lines: list[str], text: str) -> int:
+    """How many lines (of `text`) look like output."""
+    if not any(literal in text for literal in _OUTPUT_ANYWHERE_LITERALS):  # most code: no search in each line
+        return sum(1 for line in lines if _OUTPUT_LINE.match(line))
     return sum(1 for line in lines if _OUTPUT_LINE.match(line) or _OUTPUT_ANYWHERE.search(line))
 
 
@@ -222,9 +226,12 @@ def generic_entry(report: Report, block: CodeBlock) -> bool:
     return bool(_GENERIC_ENTRY.search("\n".join(report.lines[start - 1:block.line - 1])))
 
 
+_COMMENT_LINE = re.compile(r"^\s*(#|//|--|/\*|<!--)")
+
+
 def _comment_label(line: str) -> str:
     """The first line of a block when it is a comment (`// WRONG: typical output`), else ""."""
-    return line if re.match(r"^\s*(#|//|--|/\*|<!--)", line) else ""
+    return line if _COMMENT_LINE.match(line) else ""
 
 
 # "MODEL_RESPONSE is missing this:" labels code the model did not write.
@@ -718,7 +725,7 @@ class SecurityDowngrade(Rule):
 
 def _clean(text: str) -> list[str]:
     """Lines with endings normalised and trailing whitespace dropped, without leading/trailing blank lines."""
-    lines = list(map(str.rstrip, text.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
+    lines = list(map(str.rstrip, one_newline(text).split("\n")))
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -734,19 +741,26 @@ def sync_files(task: Task) -> list[str]:
     return [p for p in paths if not (p.endswith(".json") and p.rsplit(".", 1)[0] in stems)]
 
 
-_FENCE_AFTER_NEWLINE = re.compile(r"\n {0,3}(`{3,}|~{3,})")
-_FENCE_AT_START = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE_RUNS = (("```", re.compile("`+")), ("~~~", re.compile("~+")))
 
 
-def _fences(text: str) -> Iterator[tuple[int, str]]:
-    """(start of the line, fence) of each line that opens with a fence (`^ {0,3}(`{3,}|~{3,})`). The
-    pattern starts with a literal newline, which the regex engine finds fast (a `^` anchor in
-    multi-line mode is tried at every character)."""
-    m = _FENCE_AT_START.match(text)
-    if m:
-        yield 0, m.group(1)
-    for m in _FENCE_AFTER_NEWLINE.finditer(text):
-        yield m.start() + 1, m.group(1)
+def _fences(text: str) -> list[tuple[int, str]]:
+    """(start of the line, fence) of each line that opens with a fence (`^ {0,3}(`{3,}|~{3,})`), in
+    order. Found from the fence characters, far rarer than line starts; the start of the line is
+    looked for back to the previous candidate only, so a long line of backticks stays linear."""
+    found = []
+    for marker, run in _FENCE_RUNS:
+        k, line_start, scanned = text.find(marker), 0, 0
+        while k >= 0:
+            newline = text.rfind("\n", scanned, k)
+            if newline >= 0:
+                line_start = newline + 1
+            end = run.match(text, k).end()
+            if k - line_start <= 3 and text.startswith(" " * (k - line_start), line_start):
+                found.append((line_start, text[k:end]))
+            k, scanned = text.find(marker, end), end
+    found.sort()
+    return found
 
 
 @dataclass
@@ -766,12 +780,12 @@ class FencedBlock:
     @cached_property
     def code(self) -> list[str]:
         """The non-blank lines, stripped."""
-        return [line for line in map(str.strip, self.lines) if line]
+        return list(filter(None, map(str.strip, self.lines)))
 
 
 def fenced_blocks(text: str) -> list[FencedBlock]:
     """The fenced code blocks of a markdown file."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = one_newline(text)
     out, opening = [], None
     counted, head = 0, 0  # newlines before offset `counted`: counted on from block to block
     for at, fence in _fences(text):

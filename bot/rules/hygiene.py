@@ -179,6 +179,8 @@ _ARN_ACCOUNT = re.compile(r"arn:aws[\w-]*:[\w-]*:[\w-]*:(?P<a>\d{12})(?![\d.])")
 _ACCOUNT_WORDS = (("account", re.compile(r"account[\w\"' ]{0,20}[=:]\s*[\"']?(?P<a>\d{12})(?![\d.])")),
                   ("owner", re.compile(r"owner[_ -]?id[\w\"' ]{0,20}[=:]\s*[\"']?(?P<a>\d{12})(?![\d.])")))
 _DASH_ACCOUNT = re.compile(r"-(?P<a>\d{12})(?=[-.\"'\s/]|$)", re.M)
+# An `@` followed by a domain name (`_EMAIL_DOMAIN`): most `@`s are decorators and package scopes.
+_EMAIL_AT = re.compile(r"@(?=(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b)")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][\w.+-]*$")
 _EMAIL_DOMAIN = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b")
 _PLACEHOLDER_DOMAIN = re.compile(
@@ -213,38 +215,48 @@ def personal_email(local: str, domain: str) -> bool:
     return bool(re.fullmatch(r"[a-z]{4,}", local_l)) and local_l not in _ROLE_WORDS
 
 
+# One byte translation answers the first questions about a text: ASCII letters lower case (`secret`
+# in `_ascii_lower(text)` as the bytes `secret`: no other character lowers to one of its letters),
+# digits "0" and every byte of a non-ASCII character "0" (a run of twelve `\d`, other Unicode digits
+# included, becomes twelve "0" bytes or more).
+_FOLD = bytes.maketrans(bytes(range(0x41, 0x5B)) + bytes(range(0x31, 0x3A)) + bytes(range(0x80, 0x100)),
+                        bytes(range(0x61, 0x7B)) + b"0" * (9 + 0x80))
+
+
 def find_secrets(text: str) -> list[tuple[int, str, str]]:
     """(offset, what, secret) for every secret in a text, in order."""
-    lower = _ascii_lower(text)
+    folded = text.encode("utf-8", "surrogatepass").translate(_FOLD)
+    secret_word, twelve_digits = b"secret" in folded, b"000000000000" in folded
+    lower = _ascii_lower(text) if secret_word or twelve_digits else ""
     found = []
     if _ACCESS_KEY_START.search(text):  # one scan for both prefixes
         found += [(m.start(), "AWS access key id", m.group(0)) for m in _ACCESS_KEY.finditer(text)
                   if "EXAMPLE" not in m.group(0)]  # AWS's documented AKIAIOSFODNN7EXAMPLE
     # Each scan only when the literal its pattern starts with (or needs) is in the text at all.
-    if "secret" in lower:
+    if secret_word:
         found += [(m.start("s"), "AWS secret access key", text[m.start("s"):m.end("s")])
                   for m in _SECRET_KEY.finditer(lower) if _looks_random(text[m.start("s"):m.end("s")])]
     if _GITHUB_PREFIX.search(text):
         found += [(m.start(), "GitHub token", m.group(0)) for m in _GITHUB_TOKEN.finditer(text)
                   if len(set(m.group(0).split("_", 1)[1])) >= 10]  # not ghp_xxxxxxxx...
-    accounts = []
-    if "arn:aws" in text:
-        accounts += [m for m in _ARN_ACCOUNT.finditer(text)
-                     if not text.startswith(":layer:", m.end())]  # Lambda layers are published from public accounts
-    for word, rx in _ACCOUNT_WORDS:
-        if word in lower:
-            accounts += rx.finditer(lower)
-    if "bucket" in lower or "s3://" in lower:  # what `_in_bucket_name` asks of the number's line
-        accounts += [m for m in _DASH_ACCOUNT.finditer(text) if _in_bucket_name(text, lower, m.start())]
-    found += [(m.start("a"), "AWS account id", m.group("a")) for m in accounts
-              if not is_placeholder_account(m.group("a")) and m.group("a") not in PUBLIC_AWS_ACCOUNTS]
-    at = text.find("@")
-    while at >= 0:
+    if twelve_digits:  # what every account id pattern (`\d{12}`) needs; most texts have none
+        accounts = []
+        if "arn:aws" in text:
+            accounts += [m for m in _ARN_ACCOUNT.finditer(text)
+                         if not text.startswith(":layer:", m.end())]  # Lambda layers are published from public accounts
+        for word, rx in _ACCOUNT_WORDS:
+            if word in lower:
+                accounts += rx.finditer(lower)
+        if "bucket" in lower or "s3://" in lower:  # what `_in_bucket_name` asks of the number's line
+            accounts += [m for m in _DASH_ACCOUNT.finditer(text) if _in_bucket_name(text, lower, m.start())]
+        found += [(m.start("a"), "AWS account id", m.group("a")) for m in accounts
+                  if not is_placeholder_account(m.group("a")) and m.group("a") not in PUBLIC_AWS_ACCOUNTS]
+    for m in _EMAIL_AT.finditer(text):
+        at = m.start()
         local = _EMAIL_LOCAL.search(_before(text, at, 64))
         domain = _EMAIL_DOMAIN.match(text, at + 1)
-        if local and domain and personal_email(local.group(0), domain.group(0)):
+        if local and personal_email(local.group(0), domain.group(0)):
             found.append((at - len(local.group(0)), "personal e-mail address", f"{local.group(0)}@{domain.group(0)}"))
-        at = text.find("@", at + 1)
     return sorted(set(found))
 
 
