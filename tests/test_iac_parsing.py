@@ -5,6 +5,8 @@ import json
 import pytest
 import yaml
 
+from bot.iac import langs
+from bot.iac.convert import convert, json_values
 from bot.iac.files import SourceFile, fenced_blocks
 from bot.iac.values import COND, FALLBACK
 from bot.iac.views import resources, statements
@@ -107,6 +109,42 @@ def test_cloudformation_json_view_equals_json():
     assert (bucket.type, bucket.name, bucket.line) == ("AWS::S3::Bucket", "B", 3)
     ref = bucket.prop("If").get("Fn::If").items[1]
     assert ref.flags & COND
+
+
+def _shape(v):
+    """A value tree as plain tuples: kind, lines, text, flags and items, to compare two trees."""
+    items = tuple((k, _shape(x)) for k, x in v.items) if v.kind == "obj" else tuple(_shape(x) for x in v.items)
+    return v.kind, v.line, v.end, v.text, v.flags, items
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps({"Resources": {"B": {"Type": "AWS::S3::Bucket", "Tags": [{"Key": "k", "Value": {"a": [1]}}],
+                                    "Properties": {"Esc": "q\"\\u00e9\\n", "Empty": {}, "None": [], "Dup": 1,
+                                                   "If": {"Fn::If": ["C", {"Ref": "X"}, [True, None, -1.5e3]]}}}},
+                "Outputs": {"O": {"Value": {"Fn::GetAtt": ["B", "Arn"]}}}}, indent=2),
+    '{"a": {"Description": "x", "b": [[], {}, "Rules"]}, "a": false}',
+    '"just a string"',
+])
+def test_json_read_without_a_tree_equals_the_tree_converter(text):
+    for offset in (0, 7):
+        fast = json_values(text, offset)
+        assert fast is not None and _shape(fast) == _shape(convert(langs.parse(text, "json"), "json", offset))
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, // note\n "b": NaN}', '{"a": [1, 2,]}', '{"a": '])
+def test_json_the_fast_reader_rejects_is_converted_from_its_tree(text):
+    assert json_values(text) is None
+    assert SourceFile("lib/t.json", "json", text).root is not None
+
+
+def test_positions_are_the_matching_nodes_in_walk_order():
+    f = _cfn(TEMPLATES[0])
+    nodes = f.nodes
+    assert [nodes[i] for i in f.positions(kinds=("str", "tpl"))] == [(n, k) for n, k in nodes if n.kind in ("str", "tpl")]
+    assert [nodes[i] for i in f.positions(kinds=("obj",), under={"properties"})] == [
+        (n, k) for n, k in nodes if n.kind == "obj" or k.lower() == "properties"]
+    assert [nodes[i][0] for i in f.positions(holding={"type", "action"})] == [
+        n for n, _ in nodes if n.kind == "obj" and (n.get("Type") or n.get("Action"))]
 
 
 def test_cloudformation_resources_lines_and_statements():

@@ -214,3 +214,23 @@ def test_literal_prefilters_skip_parsing_but_keep_spelling_variants():
 
 def rule_ids_of(files):
     return {f.rule for f in review_files(files).findings}
+
+
+def test_hits_are_computed_once_per_file_and_config(monkeypatch):
+    """The claim checks run a rule again on the same files: `detect` answers from the file's cache,
+    unless the config differs."""
+    from bot.iac.files import SourceFile
+    from bot.iac.rule import Context
+    from bot.rules import all_rules
+    from bot.task import Task
+
+    rule = next(r for r in all_rules() if r.id == "MF406")
+    calls = []
+    detect_file = type(rule).detect_file
+    monkeypatch.setattr(type(rule), "detect_file", lambda self, f, ctx: calls.append(f) or detect_file(self, f, ctx))
+    f = SourceFile(J, "json", '{"Resources": {"D": {"Type": "AWS::RDS::DBInstance", "Properties": {"StorageEncrypted": false}}}}')
+    task = Task("", {J: f.text})
+    ctx = Context(task, Config())
+    first, again = list(rule.detect([f], ctx)), list(rule.detect([f], ctx))
+    assert first == again and len(first) == 1 and len(calls) == 1
+    assert list(rule.detect([f], Context(task, Config()))) == first and len(calls) == 2

@@ -1,5 +1,6 @@
 """The IaC code of a task, parsed once and shared by every rule: the final sources and the code
-fences of MODEL_RESPONSE.md, each as a `SourceFile` with its tree and its `V` value tree.
+fences of MODEL_RESPONSE.md, each as a `SourceFile` with its tree and its `V` value tree (valid JSON
+is read straight into values, without a tree), the value nodes in walk order and indexes into them.
 
 The parsed files are cached on the Task object, so the rules of a review parse each file once.
 """
@@ -8,14 +9,14 @@ from __future__ import annotations
 
 import gc
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator
+from itertools import chain
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from bot.iac import langs
-from bot.iac.convert import CONVERTERS, convert
-from bot.iac.values import OBJ, STR, TPL, V
+from bot.iac.convert import CONVERTERS, convert, json_values
+from bot.iac.values import OBJ, STR, TPL, V, norm
 
 if TYPE_CHECKING:
     from bot.task import Task
@@ -40,28 +41,81 @@ class SourceFile:
     def tree(self):
         return langs.parse(self.text, self.lang)
 
+    @property
+    def convertible(self) -> bool:
+        """Whether the language has a value model (Go, Java have none: no need to parse for one)."""
+        return self.lang in CONVERTERS
+
     @cached_property
     def root(self) -> V | None:
-        if self.lang not in CONVERTERS:  # Go, Java: no value model, so no need to parse for one
+        if not self.convertible:
             return None
+        if self.lang == "json":
+            value = _without_gc(json_values, self.text, self.offset)
+            if value is not None:
+                return value
         tree = self.tree
         if tree is None:
             return None
-        with _collector_paused():
-            return convert(tree, self.lang, self.offset)
+        return _without_gc(convert, tree, self.lang, self.offset)
 
     @cached_property
     def nodes(self) -> list[tuple[V, str]]:
-        """Every value node with its enclosing key, computed once and shared by the rules."""
-        if self.root is None:
-            return []
-        with _collector_paused():
-            return list(self.root.walk())
+        """Every value node with its enclosing key (in `V.walk` order), computed once and shared by the rules."""
+        return self._walked[0]
 
     @cached_property
     def strings(self) -> list[tuple[V, str]]:
-        with _collector_paused():  # many new tuples: see _collector_paused
-            return [(n, k) for n, k in self.nodes if n.kind in (STR, TPL)]
+        nodes = self.nodes
+        return _without_gc(lambda: [nodes[i] for i in self.positions(kinds=(STR, TPL))])
+
+    def positions(self, kinds: Iterable[str] = (), under: Iterable[str] = (), holding: Iterable[str] = ()) -> list[int]:
+        """Indexes into `nodes`, in walk order, of the nodes of `kinds`, the nodes whose enclosing key is
+        one of `under` and the objects with an item under one of `holding` (keys as `norm` gives them).
+        A rule that can fire only on such nodes looks at them instead of at every node."""
+        by_kind = self._walked[1]
+        found = [by_kind.get(k, ()) for k in kinds]
+        if under:
+            found += [at for key, at in self._by_key.items() if norm(key) in under]
+        if holding:
+            found += [at for key, at in self._by_item_key.items() if norm(key) in holding]
+        if len(found) == 1 and not holding:  # one list, already in order and without repeats
+            return list(found[0])
+        return sorted(set(chain.from_iterable(found)))
+
+    @cached_property
+    def _walked(self) -> tuple[list[tuple[V, str]], dict[str, list[int]]]:
+        return _without_gc(_walk, self.root)
+
+    @cached_property
+    def _by_key(self) -> dict[str, list[int]]:
+        """Positions in `nodes` by enclosing key."""
+        def index():
+            by_key: dict[str, list[int]] = {}
+            for i, (_, key) in enumerate(self.nodes):
+                at = by_key.get(key)
+                if at is None:
+                    by_key[key] = [i]
+                else:
+                    at.append(i)
+            return by_key
+        return _without_gc(index)
+
+    @cached_property
+    def _by_item_key(self) -> dict[str, list[int]]:
+        """Positions in `nodes` of the objects by the keys of their items (an object twice under a repeated key)."""
+        def index():
+            nodes = self.nodes
+            by_item_key: dict[str, list[int]] = {}
+            for i in self._walked[1].get(OBJ, ()):
+                for k, _ in nodes[i][0].items:
+                    at = by_item_key.get(k)
+                    if at is None:
+                        by_item_key[k] = [i]
+                    else:
+                        at.append(i)
+            return by_item_key
+        return _without_gc(index)
 
     @cached_property
     def platform(self) -> str:
@@ -95,18 +149,51 @@ class SourceFile:
         return lines[i].strip() if 0 <= i < len(lines) else ""
 
 
-@contextmanager
-def _collector_paused():
-    """Pause Python's cycle collector while a value tree is built. The trees are acyclic (freed by
-    reference counting alone), but their many small objects made the collector rescan the heap over
-    and over: a third of the IaC family's CPU time. Restores the previous state; nesting-safe."""
-    was_enabled = gc.isenabled()
+def _walk(root: V | None) -> tuple[list[tuple[V, str]], dict[str, list[int]]]:
+    """`list(root.walk())` and, from the same pass, the positions in it by kind."""
+    nodes: list[tuple[V, str]] = []
+    by_kind: dict[str, list[int]] = {}
+    stack = [(root, "")] if root is not None else []
+    pop, add = stack.pop, nodes.append
+    while stack:
+        entry = pop()
+        node, key = entry
+        kind = node.kind
+        at = by_kind.get(kind)
+        if at is None:
+            by_kind[kind] = [len(nodes)]
+        else:
+            at.append(len(nodes))
+        add(entry)
+        items = node.items
+        if kind == OBJ:
+            if items:
+                stack += [(v, k) for k, v in reversed(items)]
+        else:
+            if items:
+                stack += [(v, key) for v in reversed(items)]
+            if node.recv is not None:
+                stack.append((node.recv, key))
+    return nodes, by_kind
+
+
+def _without_gc(build, *args):
+    """`build(*args)` with Python's cycle collector paused, the result then filed with the old objects.
+    Value trees and their indexes are acyclic (freed by reference counting alone) but large: left
+    among the young objects, each was scanned by the next young collections and counted towards full
+    ones (0.8 s of the IaC family's CPU time in the corpus sweep, 0.1 s filed this way)."""
+    if not gc.isenabled():
+        return build(*args)
     gc.disable()
     try:
-        yield
+        return build(*args)
     finally:
-        if was_enabled:
-            gc.enable()
+        # Together: every live object to the oldest generation, unscanned, and the young-object count
+        # reset. Cyclic garbage among them is still found, by the next full collection. (This undoes
+        # a process-wide gc.freeze(); the project makes none.)
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
 
 
 def _cache(task: "Task") -> dict:

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Iterator
 
 from bot.iac.files import SourceFile, final_files
 from bot.iac.values import COND, FALLBACK, V
@@ -100,21 +100,45 @@ class IacRule(Rule):
     # never parsed for this rule. Plain substring tests, not regexes: they cost microseconds.
     trigger: ClassVar[tuple[str, ...]] = ()
     # A pattern the file text must also match (a literal the defect cannot exist without, such as the
-    # 12 digits of an account id): a second cheap filter that keeps most files from being parsed.
-    needs: ClassVar[re.Pattern | None] = None
+    # 12 digits of an account id), or a function of the text saying so faster than a pattern can: a
+    # second cheap filter that keeps most files from being parsed.
+    needs: ClassVar[re.Pattern | Callable[[str], bool] | None] = None
 
     def triggered(self, f: SourceFile) -> bool:
         """Cached per file: the claim checks ask again for the same files."""
-        seen = f.__dict__.setdefault("_triggered", {})
-        if self.id not in seen:
-            seen[self.id] = (not self.trigger or any(t in f.text for t in self.trigger)) and (
-                self.needs is None or self.needs.search(f.text) is not None)
-        return seen[self.id]
+        seen = f.__dict__.get("_triggered")
+        if seen is None:
+            seen = f.__dict__["_triggered"] = {}
+        hit = seen.get(self.id)
+        if hit is None:
+            text = f.text
+            hit = seen[self.id] = (not self.trigger or any(t in text for t in self.trigger)) and self._needs_met(text)
+        return hit
+
+    def _needs_met(self, text: str) -> bool:
+        needs = self.needs
+        if needs is None:
+            return True
+        if isinstance(needs, re.Pattern):
+            return needs.search(text) is not None
+        return needs(text)
 
     def detect(self, files: Iterable[SourceFile], ctx: Context) -> Iterator[Hit]:
         for f in files:
-            if self.triggered(f) and f.platform in self.platforms and f.root is not None:
-                yield from self.detect_file(f, ctx)
+            if f.convertible and self.triggered(f) and f.platform in self.platforms and f.root is not None:
+                yield from self.file_hits(f, ctx)
+
+    def file_hits(self, f: SourceFile, ctx: Context) -> list[Hit]:
+        """`detect_file`, remembered per file: the claim checks run the same rule on the same files
+        again. A file belongs to one task, so only the config can differ between calls."""
+        done = f.__dict__.get("_hits")
+        if done is None:
+            done = f.__dict__["_hits"] = {}
+        config, hits = done.get(self.id, (None, None))
+        if hits is None or config is not ctx.config:
+            hits = list(self.detect_file(f, ctx))
+            done[self.id] = (ctx.config, hits)
+        return hits
 
     def detect_file(self, f: SourceFile, ctx: Context) -> Iterator[Hit]:
         raise NotImplementedError

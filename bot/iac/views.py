@@ -65,8 +65,10 @@ def _constructs(f: SourceFile) -> Iterator[Resource]:
     root = f.root
     if root is None:
         return
-    for node, _ in f.nodes:
-        if node.kind == CALL and node.name and node.name[0].isalpha():
+    nodes = f.nodes
+    for i in f.positions(kinds=(CALL,)):
+        node = nodes[i][0]
+        if node.name and node.name[0].isalpha():
             props = next((a for a in reversed(node.items) if a.kind == OBJ), None)
             ident = next((a.text for a in node.items[:2] if a.kind in (STR, TPL)), "")
             yield Resource(node.name, ident, node.line, props, node, "source")
@@ -118,9 +120,9 @@ def statements(f: SourceFile) -> list[Statement]:
     cached = f.__dict__.get("_statements")
     if cached is None:
         cached = []
-        for node, _ in f.nodes:
-            if node.kind != OBJ:
-                continue
+        nodes = f.nodes
+        for i in f.positions(holding=_ACTION_KEYS):
+            node = nodes[i][0]
             found = None
             for k, v in node.items:
                 nk = norm(k)
