@@ -70,3 +70,19 @@ def test_security_downgrade_only_when_fix_snippet_weakens():
     # the model already had it: no downgrade
     assert not [f for f in _ids({REPORT: report, MODEL: model.replace("s3:GetObject", "*"), "lib/tap-stack.ts": final})
                 if f.rule == "MF483"]
+
+
+DASHBOARD_TF = ('resource "aws_cloudwatch_dashboard" "main" {\n  dashboard_name = "ops"\n  dashboard_body = jsonencode({\n'
+                '    widgets = [{ type = "metric", properties = { metrics = [\n'
+                '      ["AWS/Lambda", "Errors", { FunctionName = "f" }]\n    ] } }]\n  })\n}\n')
+
+
+def test_dashboard_shape_claim_checked_against_both_code_versions():
+    report = ("# Model Failures\n\n### 1. CloudWatch Dashboard invalid metrics\n\n"
+              "Deploy failed: `Should NOT have more than 2 items`. Fixed the metric arrays.\n")
+    fixed = DASHBOARD_TF.replace('{ FunctionName = "f" }', '"FunctionName", "f"')
+    model = f"```hcl\n{DASHBOARD_TF}```\n"
+    assert not _ids({REPORT: report, MODEL: model, "lib/main.tf": fixed})
+    assert [f.rule for f in _ids({REPORT: report, MODEL: model, "lib/main.tf": DASHBOARD_TF})] == ["MF482"]
+    no_dashboard = '```hcl\nresource "aws_sns_topic" "alarms" {\n  name = "alarms"\n}\n```\n'
+    assert [f.rule for f in _ids({REPORT: report, MODEL: no_dashboard, "lib/main.tf": fixed})] == ["MF481"]

@@ -42,6 +42,10 @@ _WORDS = {
     "MF410": Words(re.compile(r"treatMissingData|treat_missing_data|TreatMissingData"),
                    re.compile(r"treatMissingData|treat_missing_data|TreatMissingData"), True),
     "MF413": Words(re.compile(r"duplicate state", re.I)),
+    # the CloudWatch API's own rejection messages, or a dashboard entry about its metric arrays' shape
+    "MF414": Words(re.compile(r"dashboard[^\n]{0,80}metric[^\n]{0,60}(?:format|array|structure|shape|items|invalid)"
+                              r"|Should NOT have more than \d+ items|Invalid metric field type", re.I),
+                   re.compile(r"metrics")),
     "MF415": Words(re.compile(r"reserved (?:document )?(?:name )?prefix", re.I)),
 }
 
