@@ -151,6 +151,65 @@ def test_corpus_false_alarms_stay_removed(rule, files, fires):
     assert bool([f for f in review_files(files).findings if f.rule == rule]) == fires
 
 
+# The text filters that keep files from being parsed for MF409, MF411 and MF412 (files whose text cannot give a
+# finding): each shape the rules read still fires; the last cases are skipped without a parse.
+STARTED = {"metadata.json": '{"startedAt": "2025-10-01"}'}
+SUFFIX_TS = "const environmentSuffix = props.environmentSuffix;\n"
+FILTERED = [
+    ("MF409", {**HA, "lib/tap-stack.ts": "new ec2.Vpc(this, 'V', { natGatewayProvider, natGatewayStrategy: "
+                                         "ec2.NatGatewayStrategy.Single });\n"}, True),
+    # the NAT gateway in one file, the private subnets in another that routes through it
+    ("MF409", {**HA, "lib/nat.tf": 'resource "aws_nat_gateway" "n" {\n  subnet_id = aws_subnet.public.id\n}\n',
+               "lib/subnets.tf": 'resource "aws_subnet" "private_a" {\n  vpc_id = "v"\n}\nresource "aws_subnet" "private_b" {\n'
+                                 '  vpc_id = "v"\n}\nresource "aws_route" "r" {\n  nat_gateway_id = aws_nat_gateway.n.id\n}\n'}, True),
+    ("MF409", {**HA, "lib/template.yaml": "Resources:\n  Nat:\n    Type: AWS::EC2::NatGateway\n  Nat2:\n"
+                                          "    Type: AWS::EC2::NatGateway\n",
+               "lib/subnets.yaml": "Resources:\n  PrivateSubnet1:\n    Type: AWS::EC2::Subnet\n  PrivateSubnet2:\n"
+                                   "    Type: AWS::EC2::Subnet\n  Route:\n    Type: AWS::EC2::Route\n    Properties:\n"
+                                   "      NatGatewayId: !Ref Nat\n"}, False),
+    ("MF411", {"lib/template.json": '{"Parameters": {"EnvironmentSuffix": {"Type": "String"}}, "Resources": {"T": {"Type": '
+                                    '"AWS::DynamoDB::Table", "Properties": {"TableName" : "orders"}}}}'}, True),
+    ("MF411", {"lib/template.yaml": SUFFIX_Y + "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+                                              "      'BucketName': audit-logs\n"}, True),
+    ("MF411", {"lib/tap-stack.ts": SUFFIX_TS + "new lambda.Function(this, 'F', {\n  functionName:\n    'ingest',\n});\n"}, True),
+    ("MF411", {"lib/tap-stack.ts": SUFFIX_TS + "const topic = { topicName() { return 'alerts'; } };\n"}, True),
+    ("MF411", {"lib/lambda/handler.py": "environment_suffix = 'dev'\nsqs.create_queue(QueueName='jobs')\n"}, True),
+    ("MF411", {"lib/main.tf": 'variable "environment_suffix" {}\nresource "aws_sqs_queue" "q" {\n  name = "jobs"\n}\n'}, True),
+    ("MF412", {**STARTED, "lib/template.json": '{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
+                                               '{"Runtime": "python3.8"}}}}'}, True),
+    ("MF412", {**STARTED, "lib/template.yaml": "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+                                               "      Runtime: provided # custom\n"}, True),
+    ("MF412", {**STARTED, "lib/template.yaml": "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+                                               "      Runtime: provided.al2\n"}, False),
+    ("MF412", {**STARTED, "lib/tap_stack.py": "_lambda.Function(self, 'F', runtime=_lambda.Runtime.PYTHON_3_8)\n"}, True),
+    ("MF412", {**STARTED, "lib/index.ts": "new aws.lambda.Function('f', { runtime: \"nodejs16.x\", role });\n"}, True),
+]
+
+
+@pytest.mark.parametrize("rule,files,fires", FILTERED, ids=[f"{c[0]}-f{i}" for i, c in enumerate(FILTERED)])
+def test_text_filters_keep_every_shape_the_rules_read(rule, files, fires):
+    review = review_files(files)
+    assert not review.errors, review.errors
+    assert bool([f for f in review.findings if f.rule == rule]) == fires
+
+
+@pytest.mark.parametrize("rule,path,code", [
+    ("MF409", "lib/tap-stack.ts", "const nat = new ec2.CfnNatGateway(this, 'N', { subnetId });\n"),
+    ("MF411", "lib/tap-stack.ts", SUFFIX_TS + "const bucketName = process.env.BUCKET_NAME;\n"),
+    ("MF411", "lib/main.tf", 'variable "environment_suffix" {}\nresource "aws_s3_bucket_policy" "p" {\n  bucket = "b"\n}\n'),
+    ("MF412", "lib/tap-stack.ts", "new lambda.Function(this, 'F', { runtime: lambda.Runtime.NODEJS_22_X });\n"),
+    ("MF412", "lib/template.yaml", "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: nodejs20.x\n"),
+])
+def test_files_that_cannot_give_a_finding_are_not_parsed(rule, path, code):
+    from bot.iac.files import SourceFile
+
+    task = Task("", {path: code, "metadata.json": STARTED["metadata.json"]})
+    f = SourceFile(path, {"ts": "typescript", "py": "python", "tf": "hcl", "yaml": "yaml"}[path.rsplit(".", 1)[1]], code)
+    rule_ = next(r for r in all_rules() if r.id == rule)
+    assert list(rule_.detect([f], Context(task, Config()))) == []
+    assert "root" not in f.__dict__ and "tree" not in f.__dict__
+
+
 def test_placeholder_test_pairs_each_test_with_its_own_body():
     """Many tests, one empty: only that one is reported (the query's captures must stay per match)."""
     real = "".join(f"def test_real_{i}():\n    x = {i}\n    assert x == {i}\n\n" for i in range(40))

@@ -143,6 +143,11 @@ class SourceFile:
     def lines(self) -> list[str]:
         return self.text.split("\n")
 
+    @property
+    def parsed(self) -> bool:
+        """Whether the value tree is built already: a rule may then skip its text prefilter."""
+        return "root" in self.__dict__
+
     def line_text(self, line: int) -> str:
         lines = self.lines
         i = line - self.offset - 1

@@ -54,11 +54,12 @@ class SingleNat(IacRule):
         return bool(self._HA.search(ctx.prompt)) and not self._ONE.search(ctx.prompt)
 
     def detect(self, files, ctx):
-        files = [f for f in files if self.triggered(f) and f.root is not None]
+        files = [f for f in files if self.triggered(f)]
+        templates = [f for f in files if f.lang in ("yaml", "json", "hcl")]  # the other languages are code
         for f in files:
-            if f.platform == "source":
+            if f.platform == "source" and _may_set_nat_count(f.text) and f.root is not None:
                 yield from self._source(f)
-        yield from self._templates([f for f in files if f.platform in ("cfn", "tf")])
+        yield from self._templates(templates)
 
     def _source(self, f: SourceFile):
         for node, key in f.nodes:
@@ -73,20 +74,37 @@ class SingleNat(IacRule):
                                "of every zone: use `OnePerAz`.", "one")
 
     def _templates(self, files: list[SourceFile]):
-        nats, private = [], 0
+        """One NAT gateway resource in all the templates: only then are their private subnets counted (so a
+        file that cannot hold a NAT gateway resource is parsed only then)."""
+        nats = [(f, r) for f in files if _may_hold_nat(f.text) and f.platform in ("cfn", "tf") and f.root is not None
+                for r in resources(f) if r.type.lower() in _NAT_TYPES]
+        if len(nats) != 1 or nats[0][1].node.get("count", "for_each") is not None:
+            return
+        private = 0
         for f in files:
-            for r in resources(f):
-                low = r.type.lower()
-                if low in ("aws::ec2::natgateway", "aws_nat_gateway"):
-                    many = r.node.get("count", "for_each") is not None
-                    nats.append((f, r, many))
-                elif low in ("aws::ec2::subnet", "aws_subnet") and "private" in (r.name + r.type).lower():
-                    counted = r.node.get("count", "for_each") is not None
-                    private += 2 if counted else 1
-        if len(nats) == 1 and not nats[0][2] and private >= 2:
-            f, r, _ = nats[0]
+            if f.platform in ("cfn", "tf") and f.root is not None:
+                for r in resources(f):
+                    if r.type.lower() in ("aws::ec2::subnet", "aws_subnet") and "private" in (r.name + r.type).lower():
+                        private += 2 if r.node.get("count", "for_each") is not None else 1
+        if private >= 2:
+            f, r = nats[0]
             yield self.hit(f, r.node, f"`{r.type} {r.name}` is the only NAT gateway for {private}+ private subnets: "
                            "add one per availability zone.", "one")
+
+
+_NAT_TYPES = ("aws::ec2::natgateway", "aws_nat_gateway")  # compared in lower case
+
+
+def _may_hold_nat(text: str) -> bool:
+    """Whether the text may hold a NAT gateway resource, its type compared as `_templates` compares it."""
+    low = text.lower()
+    return any(t in low for t in _NAT_TYPES)
+
+
+def _may_set_nat_count(text: str) -> bool:
+    """What `SingleNat._source` reads: a `natGateways`/`nat_gateways`/`NatGateways`/`NAT_GATEWAYS` key or
+    the `NatGatewayStrategy.Single` constant (a file that only names NAT gateways is not parsed for it)."""
+    return "ateways" in text or "ATEWAYS" in text or "NatGatewayStrategy.Single" in text
 
 
 def _siblings(f: SourceFile, node: V) -> list[tuple[str, V]]:
@@ -155,16 +173,28 @@ def _uses_suffix(task) -> bool:
     return cache["uses_suffix"]
 
 
+_LABEL_END = ('"', "{", " ", "\t", "\n")  # after a block label: its quote, or what follows an unquoted one
+# What follows a key where the converters read one: `:` in an object, dict, YAML or JSON mapping; `=` after
+# a Python keyword argument; `(`/`<` after the name of a method in a JS/TS object literal (`bucketName() {}`).
+_KEY_END = {"python": (":", "="), "typescript": (":", "(", "<"), "tsx": (":", "(", "<"), "javascript": (":", "(", "<")}
+
+
 def _may_name(f: SourceFile) -> bool:
-    """The file holds a name key (compared as `norm` compares keys: any case, no `_`, `-` or blanks) or
-    a Terraform resource type with a name attribute; other files are not parsed for MF411."""
+    """The file may give a name key a fixed string, by its text; other files are not parsed for MF411.
+    Terraform: a `_TF_NAMES` type as a block label (`"aws_s3_bucket"`, not `aws_s3_bucket_policy` or the
+    reference `aws_s3_bucket.b`). Other languages: a name key (compared as `norm` compares keys: any case,
+    no `_`, `-` or blanks) followed, after its closing quote, by what follows a key (`_KEY_END`): not a
+    variable (`table_name = os.environ[...]`, `const bucketName = ...`)."""
     seen = f.__dict__.get("_may_name")  # cached per file: the claim checks ask again for the same files
     if seen is None:
-        if f.lang == "hcl":  # platform "tf": only the name attributes of `_TF_NAMES` resources are read
-            seen = any(t in f.text for t in _TF_NAMES)
+        text = f.text
+        if f.lang == "hcl":
+            seen = any(text[i + len(t):i + len(t) + 1] in _LABEL_END for t in _TF_NAMES for i in _find_all(text, t))
         else:
-            flat = "".join(f.text.lower().replace("_", "").replace("-", "").split())
-            seen = any(w in flat for w in _NAME_WORDS)
+            flat = "".join(text.lower().replace("_", "").replace("-", "").split())
+            ends = _KEY_END.get(f.lang, (":",))  # YAML, JSON
+            seen = any(flat[i + len(w):i + len(w) + 2].lstrip("\"'")[:1] in ends
+                       for w in _NAME_WORDS for i in _find_all(flat, w))
         f.__dict__["_may_name"] = seen
     return seen
 
@@ -189,7 +219,9 @@ class NameWithoutSuffix(IacRule):
         if not _uses_suffix(ctx.task):
             return
         for f in files:
-            if not _may_name(f) or f.platform not in self.platforms or f.root is None:
+            # the text filter spares a parse: a file another rule parsed already is searched by its key index
+            if not f.convertible or not (f.parsed or _may_name(f)) or f.platform not in self.platforms \
+                    or f.root is None:
                 continue
             if f.platform == "tf":
                 for r in resources(f):
@@ -198,9 +230,11 @@ class NameWithoutSuffix(IacRule):
                     if value is not None and value.kind == STR and unconditional(value):
                         yield self._hit(f, value, f"{r.type}.{r.name}", attr)
                 continue
-            for node, key in f.strings:
+            nodes = f.nodes
+            for i in f.positions(under=_NAME_WORDS):
+                node, key = nodes[i]
                 # inline policy names and Lambda alias names are scoped to their role/function: no clash
-                global_name = norm(key) in _NAME_KEYS or (norm(key) == "aliasname" and node.text.startswith("alias/"))
+                global_name = norm(key) in _NAME_KEYS or node.text.startswith("alias/")
                 if node.kind == STR and global_name and unconditional(node) and node.text:
                     yield self._hit(f, node, owner(f, node), key)
 
@@ -228,7 +262,13 @@ _RUNTIMES = {
     "go1.x": "2024-01-08", "provided": "2024-01-08", "dotnetcore2.1": "2022-01-05", "dotnetcore3.1": "2023-04-03",
     "dotnet6": "2024-12-20", "dotnet7": "2024-05-14",
 }
-_CDK_RUNTIME = re.compile(r"Runtime[._](NODEJS_\d+_X|PYTHON_\d+_\d+|JAVA_8|GO_1_X|DOTNET_CORE_\d_\d|DOTNET_\d|RUBY_\d_\d|PROVIDED)$")
+_CDK_CONSTANTS = r"(NODEJS_\d+_X|PYTHON_\d+_\d+|JAVA_8|GO_1_X|DOTNET_CORE_\d_\d|DOTNET_\d|RUBY_\d_\d|PROVIDED)"
+_CDK_RUNTIME = re.compile(rf"Runtime[._]{_CDK_CONSTANTS}$")
+_CDK_CONSTANT = re.compile(rf"{_CDK_CONSTANTS}(?!\w)")
+# A runtime of `_RUNTIMES` as a whole string (`'nodejs12.x'`, YAML `nodejs12.x`: not `provided.al2`), found
+# at an occurrence of its first word (a regex searching the whole text costs more than the parse it spares).
+_RUNTIME_VALUE = re.compile(r"(?:%s)(?![\w.])" % "|".join(re.escape(r) for r in sorted(_RUNTIMES, key=len, reverse=True)))
+_RUNTIME_WORDS = ("nodejs", "python", "ruby", "java8", "go1.x", "provided", "dotnet")  # each runtime starts with one
 
 
 def _cdk_runtime_name(const: str) -> str:
@@ -242,6 +282,37 @@ def _cdk_runtime_name(const: str) -> str:
     if c.startswith("dotnet_core_"):
         return "dotnetcore" + ".".join(c.split("_")[2:])
     return {"java_8": "java8", "go_1_x": "go1.x", "provided": "provided"}.get(c, c.replace("_", ""))
+
+
+def _runtimes_named(text: str) -> set[str]:
+    """The runtimes of `_RUNTIMES` the text holds as a string value or as a CDK constant (`Runtime.NODEJS_12_X`,
+    which `_CDK_RUNTIME` reads off a reference written without blanks)."""
+    found = set()
+    for word in _RUNTIME_WORDS:
+        for i in _find_all(text, word):
+            m = _RUNTIME_VALUE.match(text, i)
+            if m and not (i and (text[i - 1].isalnum() or text[i - 1] in "_.")):
+                found.add(m.group(0))
+    for prefix in ("Runtime.", "Runtime_"):
+        for i in _find_all(text, prefix):
+            m = _CDK_CONSTANT.match(text, i + len(prefix))
+            if m and _cdk_runtime_name(m.group(1)) in _RUNTIMES:
+                found.add(_cdk_runtime_name(m.group(1)))
+    return found
+
+
+def _may_deprecate(f: SourceFile, today: str, major: int | None) -> bool:
+    """What `DeprecatedResource.detect_file` can report, by the file's text: a runtime deprecated by
+    `today`, or (Pulumi code, the task pinning pulumi-aws) an `s3.Bucket...` call: `BucketV2` and friends
+    from v7 on (their names end in `V2`, `BucketObjectv2` in `v2`), `Bucket` with inline arguments up to v6."""
+    runtimes = f.__dict__.get("_runtimes")  # cached per file: the claim checks ask again for the same files
+    if runtimes is None:
+        runtimes = f.__dict__["_runtimes"] = _runtimes_named(f.text)
+    if any(_RUNTIMES[r] <= today for r in runtimes):
+        return True
+    text = f.text
+    return bool(major) and "pulumi" in text and "Bucket" in text and (major <= 6 or "V2" in text or "v2" in text) \
+        and f.platform == "source"
 
 
 @register
@@ -263,9 +334,13 @@ class DeprecatedResource(IacRule):
            "lib/index.ts": "import * as aws from '@pulumi/aws';\nconst bucket = new aws.s3.BucketV2('data', {});\n"}
     good = {"package.json": '{"dependencies": {"@pulumi/aws": "^6.50.0"}}\n',
             "lib/index.ts": "import * as aws from '@pulumi/aws';\nconst bucket = new aws.s3.BucketV2('data', {});\n"}
-    trigger = ("V2", "v2", "s3.Bucket(", "nodejs", "NODEJS_", "python2", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10",
-               "PYTHON_2", "PYTHON_3_6", "PYTHON_3_7", "PYTHON_3_8", "PYTHON_3_9", "PYTHON_3_10", "java8", "JAVA_8",
-               "go1.x", "GO_1_X", "dotnet", "DOTNET", "ruby2", "ruby3.2", "RUBY_2", "RUBY_3_2", "provided")
+
+    def detect(self, files, ctx):
+        # instead of `trigger`: which runtimes count as deprecated depends on the task's date
+        today, major = _review_date(ctx), ctx.pulumi_aws_major
+        for f in files:
+            if f.convertible and _may_deprecate(f, today, major) and f.platform in self.platforms and f.root is not None:
+                yield from self.file_hits(f, ctx)
 
     def detect_file(self, f, ctx):
         today = _review_date(ctx)
