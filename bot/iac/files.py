@@ -90,32 +90,13 @@ class SourceFile:
     @cached_property
     def _by_key(self) -> dict[str, list[int]]:
         """Positions in `nodes` by enclosing key."""
-        def index():
-            by_key: dict[str, list[int]] = {}
-            for i, (_, key) in enumerate(self.nodes):
-                at = by_key.get(key)
-                if at is None:
-                    by_key[key] = [i]
-                else:
-                    at.append(i)
-            return by_key
-        return _without_gc(index)
+        return _without_gc(_group, ((key, i) for i, (_, key) in enumerate(self.nodes)))
 
     @cached_property
     def _by_item_key(self) -> dict[str, list[int]]:
         """Positions in `nodes` of the objects by the keys of their items (an object twice under a repeated key)."""
-        def index():
-            nodes = self.nodes
-            by_item_key: dict[str, list[int]] = {}
-            for i in self._walked[1].get(OBJ, ()):
-                for k, _ in nodes[i][0].items:
-                    at = by_item_key.get(k)
-                    if at is None:
-                        by_item_key[k] = [i]
-                    else:
-                        at.append(i)
-            return by_item_key
-        return _without_gc(index)
+        nodes = self.nodes
+        return _without_gc(_group, ((k, i) for i in self._walked[1].get(OBJ, ()) for k, _ in nodes[i][0].items))
 
     @cached_property
     def platform(self) -> str:
@@ -180,6 +161,18 @@ def _walk(root: V | None) -> tuple[list[tuple[V, str]], dict[str, list[int]]]:
             if node.recv is not None:
                 stack.append((node.recv, key))
     return nodes, by_kind
+
+
+def _group(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    """Positions grouped by key, each list in the order given."""
+    grouped: dict[str, list[int]] = {}
+    for key, i in pairs:
+        at = grouped.get(key)
+        if at is None:
+            grouped[key] = [i]
+        else:
+            at.append(i)
+    return grouped
 
 
 def _without_gc(build, *args):
