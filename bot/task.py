@@ -88,6 +88,15 @@ class Task:
         return sorted(p for p in self.files if is_source(p) and not TEST_PATH.search(p))
 
     @cached_property
+    def template_twins(self) -> frozenset[str]:
+        """JSON copies of the task's CloudFormation YAML templates (`X.json` beside `X.yml`): generated
+        from the YAML for the unit tests (cfn-flip), not deployed. 198 of the corpus's 230 CloudFormation
+        YAML tasks have one; the IaC rules and IDEAL_SYNC read the YAML only (a finding on the twin would
+        repeat the YAML's, and a stale twin is not what gets deployed)."""
+        stems = {p.rsplit(".", 1)[0] for p in self.source_paths if p.endswith((".yml", ".yaml"))}
+        return frozenset(p for p in self.source_paths if p.endswith(".json") and p[:-5] in stems)
+
+    @cached_property
     def test_paths(self) -> list[str]:
         return sorted(p for p in self.files if is_source(p) and TEST_PATH.search(p))
 

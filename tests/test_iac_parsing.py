@@ -7,9 +7,12 @@ import yaml
 
 from bot.iac import langs
 from bot.iac.convert import convert, json_values
-from bot.iac.files import SourceFile, fenced_blocks
+from bot.config import Config
+from bot.engine import review_tasks
+from bot.iac.files import SourceFile, fenced_blocks, final_files, is_runtime_code
 from bot.iac.values import COND, FALLBACK
 from bot.iac.views import resources, statements
+from bot.task import Task
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -229,3 +232,34 @@ def test_fenced_blocks_keep_markdown_lines():
     assert [(b.lang, b.offset) for b in blocks] == [("typescript", 3), ("yaml", 9)]
     (s,) = blocks[0].strings
     assert s[0].line == 4  # the line in MODEL_RESPONSE.md
+
+
+RUNTIME = [
+    ("python", "import boto3\n\ndef lambda_handler(event, context):\n    s3 = boto3.client('s3', region_name='us-east-1')\n", True),
+    ("python", "import json\n\ndef handler(event, context):\n    return {'statusCode': 200}\n", True),
+    ("python", "from botocore.config import Config\nrds = session.client('rds')\n", True),  # an analysis script
+    ("javascript", "const { S3Client } = require('@aws-sdk/client-s3');\nexports.handler = async (event) => ({});\n", True),
+    ("typescript", "export const handler = async (event: unknown) => ({ statusCode: 200 });\n", True),
+    # IaC that bundles or calls an SDK is IaC
+    ("python", "import boto3\nfrom aws_cdk import Stack\nclass S(Stack):\n    pass\n", False),
+    ("typescript", "import * as cdk from 'aws-cdk-lib';\nimport { S3Client } from '@aws-sdk/client-s3';\n", False),
+    ("python", "import pulumi_aws as aws\ndef handler(event, context):\n    pass\n", False),
+    # a config module of the stack: neither SDK nor handler
+    ("typescript", "export const config = { runtime: 'nodejs18.x', region: 'us-east-1' };\n", False),
+    ("yaml", "Resources: {}\n# import boto3\n", False),
+]
+
+
+@pytest.mark.parametrize("lang,text,runtime", RUNTIME)
+def test_runtime_code_is_told_from_iac(lang, text, runtime):
+    assert is_runtime_code(lang, text) is runtime
+
+
+def test_lambda_handlers_and_sdk_scripts_are_not_reviewed_as_iac():
+    handler = ("import boto3\n\ndef lambda_handler(event, context):\n    client = boto3.client('logs', region_name='us-west-2')\n"
+               "    return {'bucketName': 'reports', 'arn': 'arn:aws:iam::210987654321:role/x'}\n")
+    stack = "from aws_cdk import aws_s3 as s3\n\ns3.Bucket(self, 'B', bucket_name='reports', removal_policy=RemovalPolicy.RETAIN)\n"
+    task = Task("", {"lib/lambda/handler.py": handler, "lib/tap_stack.py": stack, "metadata.json": '{"platform": "cdk"}'})
+    assert [f.path for f in final_files(task)] == ["lib/tap_stack.py"]
+    found = {f.path for f in review_tasks([task], Config()).findings if f.rule.startswith("MF4")}
+    assert found == {"lib/tap_stack.py"}

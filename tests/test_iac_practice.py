@@ -241,3 +241,23 @@ def test_abbreviated_tests_in_a_report_snippet_claim_nothing():
              "  it('creates the stack', async () => {\n    expect(stack).toBeDefined();\n  });\n});\n```\n")
     found = review_files({"lib/MODEL_FAILURES.md": report, "lib/MODEL_RESPONSE.md": model}).findings
     assert not [f for f in found if f.rule in ("MF481", "MF482") and "MF416" in f.message], found
+
+
+# A CloudFormation YAML template's generated JSON copy (`X.json` beside `X.yml`, made by cfn-flip for the unit
+# tests) is not read by the IaC rules: its findings would repeat the YAML's, and its NAT gateway was counted
+# as a second one, which hid the single NAT gateway of 15 corpus templates.
+NAT_YAML = ("Resources:\n  Nat:\n    Type: AWS::EC2::NatGateway\n  PrivateSubnet1:\n    Type: AWS::EC2::Subnet\n"
+            "  PrivateSubnet2:\n    Type: AWS::EC2::Subnet\n")
+NAT_JSON = ('{"Resources": {"Nat": {"Type": "AWS::EC2::NatGateway"}, "PrivateSubnet1": {"Type": "AWS::EC2::Subnet"}, '
+            '"PrivateSubnet2": {"Type": "AWS::EC2::Subnet"}}}')
+
+
+def test_generated_json_twin_of_a_yaml_template_is_not_reviewed_twice():
+    task = Task("", {"lib/TapStack.yml": NAT_YAML, "lib/TapStack.json": NAT_JSON, "lib/other.json": NAT_JSON})
+    assert task.template_twins == {"lib/TapStack.json"}
+    twins = {**HA, "lib/TapStack.yml": NAT_YAML, "lib/TapStack.json": NAT_JSON}
+    assert [(f.rule, f.path) for f in review_files(twins).findings if f.rule == "MF409"] == [("MF409", "lib/TapStack.yml")]
+    other = {**twins, "lib/other.json": NAT_JSON}  # a template of its own: a second NAT gateway
+    assert [f for f in review_files(other).findings if f.rule == "MF409"] == []
+    alone = [(f.rule, f.path) for f in review_files({**HA, "lib/TapStack.json": NAT_JSON}).findings if f.rule == "MF409"]
+    assert alone == [("MF409", "lib/TapStack.json")]  # a JSON template without a YAML one is reviewed

@@ -203,11 +203,28 @@ def _cache(task: "Task") -> dict:
 
 
 def final_files(task: "Task") -> list[SourceFile]:
-    """The task's final IaC sources (no tests) that a grammar can read."""
+    """The task's final IaC sources that a grammar can read: no tests, no generated template twins and
+    no runtime code."""
     cache = _cache(task)
     if "final" not in cache:
-        cache["final"] = _files_of(task, task.source_paths)
+        files = _files_of(task, [p for p in task.source_paths if p not in task.template_twins])
+        cache["final"] = [f for f in files if not is_runtime_code(f.lang, f.text)]
     return cache["final"]
+
+
+# Code that runs against AWS instead of declaring it: a Lambda handler, or a script using an AWS SDK, that
+# imports no IaC framework. Its `region_name="us-east-1"` and `FunctionName=...` are calls, not resource
+# definitions, and the IaC rules' advice (`Stack.of(this).region`, a suffix on the name) does not apply.
+# (The same reason keeps analysis tasks out of the IaC rules.) 3 MB of the corpus's final sources.
+_IAC_FRAMEWORK = re.compile(r"aws_cdk|aws-cdk|cdktf|pulumi|\bconstructs\b")
+_RUNTIME = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:boto3|botocore)\b|['\"](?:@aws-sdk/[\w-]+|aws-sdk(?:/[\w/.-]*)?)['\"]"
+                      r"|^[ \t]*(?:async[ \t]+)?def[ \t]+\w*handler[ \t]*\([ \t]*event\b|\bexports\.handler[ \t]*="
+                      r"|^[ \t]*export[ \t]+(?:const|let|(?:async[ \t]+)?function)[ \t]+handler\b", re.M)
+_CODE_LANGS = frozenset({"python", "typescript", "tsx", "javascript"})
+
+
+def is_runtime_code(lang: str, text: str) -> bool:
+    return lang in _CODE_LANGS and _RUNTIME.search(text) is not None and _IAC_FRAMEWORK.search(text) is None
 
 
 def test_files(task: "Task") -> list[SourceFile]:

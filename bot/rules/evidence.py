@@ -734,11 +734,8 @@ def _clean(text: str) -> list[str]:
 
 
 def sync_files(task: Task) -> list[str]:
-    """The final IaC files IDEAL_RESPONSE.md must show: sources under lib/ (a generated JSON twin of a
-    CloudFormation YAML template is left out)."""
-    paths = [p for p in task.source_paths if p.startswith("lib/")]
-    stems = {p.rsplit(".", 1)[0] for p in paths if p.endswith((".yml", ".yaml"))}
-    return [p for p in paths if not (p.endswith(".json") and p.rsplit(".", 1)[0] in stems)]
+    """The final IaC files IDEAL_RESPONSE.md must show: sources under lib/ but generated template twins."""
+    return [p for p in task.source_paths if p.startswith("lib/") and p not in task.template_twins]
 
 
 _FENCE_RUNS = (("```", re.compile("`+")), ("~~~", re.compile("~+")))
