@@ -6,7 +6,9 @@
 Prints PRs reviewed, errors and crashes, findings per rule and per kind, the share of PRs with each
 kind, and time per PR (median, p99) and in total, as wall-clock and as CPU time (the machine is
 shared, so CPU time is the steadier figure); the time to parse the reports is shown apart.
-`--show` prints the findings of the given rule id prefix (for reading them), `--sample N` picks N
+Before the sweep it times a fixed pure-Python loop (`machine reference`): the machine is shared and
+its speed drifts (by 1.5x within hours on the development machine), and the loop's time says which
+phase a sweep ran in. `--show` prints the findings of the given rule id prefix (for reading them), `--sample N` picks N
 random PRs for that. `--rule-times` also prints the CPU time each rule spends, slowest first.
 For the IaC rules it also prints on how many PRs each fires standalone and as a claim check
 (MF481-483 findings name the IaC rule they ran).
@@ -63,6 +65,7 @@ def main() -> int:
     prs_with_claim: Counter = Counter()  # (IaC rule, claim-check rule) -> PRs
     wall, cpu, parse_cpu = [], [], 0.0
     tasks_seen, errors, crashes = 0, 0, 0
+    reference = _machine_reference()
     start_wall, start_cpu = time.perf_counter(), time.process_time()
     for i, path in enumerate(paths):
         pr = json.loads(path.read_text(encoding="utf-8"))
@@ -100,7 +103,7 @@ def main() -> int:
     total_wall, total_cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
     n = len(wall)
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}; machine reference loop: {reference:.2f} s CPU")
     print(f"PRs reviewed: {n}  tasks: {tasks_seen}  errors: {errors}  crashes: {crashes}")
     if n:
         print(f"time per PR, wall: {_spread(wall)}")
@@ -137,6 +140,16 @@ def _claim_check(f) -> tuple[str, str] | None:
         return None
     m = _RULE_IN_MESSAGE.search(f.message)
     return (m.group(1), f.rule) if m else None
+
+
+def _machine_reference() -> float:
+    """CPU seconds of a fixed loop of dict updates and int-to-str conversions (interpreter work like the
+    engine's): the same on every run of this Python, so its time measures the machine's current speed."""
+    t0 = time.process_time()
+    counts: dict[int, int] = {}
+    for i in range(3_000_000):
+        counts[i % 1000] = counts.get(i % 1000, 0) + len(str(i))
+    return time.process_time() - t0
 
 
 def _spread(times: list[float]) -> str:
