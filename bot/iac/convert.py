@@ -19,7 +19,7 @@ MAX_DEPTH = 400  # deeper trees (generated data) are cut off rather than overflo
 # Template keys no rule reads (resource tags, outputs, parameter and metadata sections): not converted,
 # which saves a fifth of the conversion time on CloudFormation and Terraform.
 SKIP_KEYS = frozenset({"Tags", "Outputs", "Metadata", "Parameters", "Mappings", "Rules", "Description"})
-_SKIP_ATTRS = frozenset({b"tags", b"tags_all", b"description", b"default_tags"})
+SKIP_ATTRS = frozenset({b"tags", b"tags_all", b"description", b"default_tags"})
 
 
 class _Base:
@@ -410,7 +410,7 @@ class HclConverter(_Base):
             if child.type == "attribute":
                 parts = child.named_children
                 name = parts[0]
-                if name.text in _SKIP_ATTRS:
+                if name.text in SKIP_ATTRS:
                     continue
                 expr = parts[1] if len(parts) > 1 else None
                 items.append((_text(name), self.expr(expr, flags, depth + 1) if expr is not None else V(NULL, line, end)))
@@ -490,17 +490,22 @@ class HclConverter(_Base):
 
     def template(self, node: ts.Node, flags: int, depth: int) -> V:
         line, end = self.pos(node)
-        raw = _text(node)
-        if raw.startswith("<<"):  # heredoc: the lines between the markers
-            lines = raw.split("\n")
-            text = "\n".join(lines[1:-1])
-            if raw.startswith("<<-"):
-                indent = min((len(ln) - len(ln.lstrip()) for ln in lines[1:-1] if ln.strip()), default=0)
-                text = "\n".join(ln[indent:] for ln in lines[1:-1])
-        else:
-            text = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\") if raw.startswith('"') else raw
+        text = hcl_template_text(_text(node))
         dynamic = "${" in text or "%{" in text
         return V(TPL if dynamic else STR, line, end, text, flags=flags)
+
+
+def hcl_template_text(raw: str) -> str:
+    """The value text of an HCL template's source: a heredoc's lines between its markers (`<<-` strips
+    the common indent), a quoted string without its quotes."""
+    if raw.startswith("<<"):
+        lines = raw.split("\n")
+        text = "\n".join(lines[1:-1])
+        if raw.startswith("<<-"):
+            indent = min((len(ln) - len(ln.lstrip()) for ln in lines[1:-1] if ln.strip()), default=0)
+            text = "\n".join(ln[indent:] for ln in lines[1:-1])
+        return text
+    return raw[1:-1].replace('\\"', '"').replace("\\\\", "\\") if raw.startswith('"') else raw
 
 
 # --------------------------------------------------------------------------- TypeScript / JavaScript
