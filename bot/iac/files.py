@@ -221,15 +221,18 @@ def final_files(task: "Task") -> list[SourceFile]:
 # imports no IaC framework. Its `region_name="us-east-1"` and `FunctionName=...` are calls, not resource
 # definitions, and the IaC rules' advice (`Stack.of(this).region`, a suffix on the name) does not apply.
 # (The same reason keeps analysis tasks out of the IaC rules.) 3 MB of the corpus's final sources.
-_IAC_FRAMEWORK = re.compile(r"aws_cdk|aws-cdk|cdktf|pulumi|\bconstructs\b")
-_RUNTIME = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:boto3|botocore)\b|['\"](?:@aws-sdk/[\w-]+|aws-sdk(?:/[\w/.-]*)?)['\"]"
-                      r"|^[ \t]*(?:async[ \t]+)?def[ \t]+\w*handler[ \t]*\([ \t]*event\b|\bexports\.handler[ \t]*="
-                      r"|^[ \t]*export[ \t]+(?:const|let|(?:async[ \t]+)?function)[ \t]+handler\b", re.M)
+# Substring tests: a pattern would cost a scan of every line of every file.
+_IAC_FRAMEWORK = ("aws_cdk", "aws-cdk", "cdktf", "pulumi", "constructs")
+_SDK = ("import boto3", "from boto3", "import botocore", "from botocore", "@aws-sdk/", "'aws-sdk", '"aws-sdk')
+_HANDLER = re.compile(r"def[ \t]+\w*handler[ \t]*\([ \t]*event\b|\bexports\.handler[ \t]*="
+                      r"|export[ \t]+(?:const|let|(?:async[ \t]+)?function)[ \t]+handler\b")
 _CODE_LANGS = frozenset({"python", "typescript", "tsx", "javascript"})
 
 
 def is_runtime_code(lang: str, text: str) -> bool:
-    return lang in _CODE_LANGS and _RUNTIME.search(text) is not None and _IAC_FRAMEWORK.search(text) is None
+    if lang not in _CODE_LANGS or any(word in text for word in _IAC_FRAMEWORK):
+        return False
+    return any(word in text for word in _SDK) or ("handler" in text and _HANDLER.search(text) is not None)
 
 
 def test_files(task: "Task") -> list[SourceFile]:
