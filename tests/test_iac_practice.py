@@ -114,6 +114,12 @@ CASES = [
                                                   "    def test_topic(self):\n        topics = self._topic()\n")}, False),
     ("MF416", {"tests/unit/test_stack.py": "def test_bad_cidr():\n    with pytest.raises(ValueError):\n        Config(cidr='x')\n"}, False),
     ("MF416", {"tests/unit/test_stack.py": "def test_name(self):\n    self.assertEqual(stack.name, 'x')\n"}, False),
+    # a Pulumi test checks in a nested function; the next test, at the class's indentation, asserts nothing
+    ("MF416", {"tests/unit/test_stack.py": ("class TestStack:\n    @pulumi.runtime.test\n    def test_bucket(self):\n"
+                                            "        def check(args):\n            assert args[0] == 'b'\n"
+                                            "        return stack.bucket.apply(check)\n")}, False),
+    ("MF416", {"tests/unit/test_stack.py": ("class TestStack:\n    def test_topic(self):\n        topic = make_topic()\n"
+                                            "\n    def helper(self):\n        assert True\n")}, True),
 ]
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
+from functools import lru_cache
 
 from bot.findings import Level
 from bot.iac import langs
@@ -855,16 +856,20 @@ def _code_only(f: SourceFile, body) -> str:
 
 
 def _may_lack_checks(f: SourceFile) -> bool:
-    """A cheap text test that decides which test files are parsed: some test's text, up to the next test,
-    holds no check word. The span over-estimates the test's body, so a test may be missed, never added."""
+    """A cheap text test that decides which test files are parsed: some test's text holds no check word.
+    A Python test's text is its body by indentation (a line less indented inside it, a comment or a
+    string, ends it early: a test parsed for nothing, never one missed); a JS/TS test's runs up to the
+    next test (over-estimated: a test may be missed, never added)."""
     seen = f.__dict__.get("_may_lack_checks")
     if seen is None:
         text, low = f.text, f.text.lower()
         spans = []
         if f.lang == "python":
-            for i in _find_all(text, "def test"):  # up to the next function or decorator (or earlier: safe)
-                ends = [e for e in (text.find("def ", i + 8), text.find("@", i + 8)) if e >= 0]
-                spans.append((text.find(":", i), min(ends, default=len(text))))  # after the name
+            for i in _find_all(text, "def test"):
+                line_start = text.rfind("\n", 0, i) + 1
+                indent = len(text[line_start:i]) - len(text[line_start:i].lstrip(" \t"))
+                end = _outdented(indent).search(text, i)
+                spans.append((text.find(":", i), end.start() if end else len(text)))  # after the name
         else:
             starts = sorted(i + len(word) for word in _TS_TEST_STARTS for i in _find_all(text, word)
                             if i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.$"))
@@ -872,6 +877,12 @@ def _may_lack_checks(f: SourceFile) -> bool:
         seen = any(not _code_word(text, low, a, b) for a, b in spans)
         f.__dict__["_may_lack_checks"] = seen
     return seen
+
+
+@lru_cache(maxsize=None)
+def _outdented(indent: int) -> re.Pattern:
+    """The next line that holds something and is indented `indent` columns or less: a function's end."""
+    return re.compile(r"\n[ \t]{0,%d}(?=[^ \t\r\n])" % indent)
 
 
 def _code_word(text: str, low: str, start: int, end: int) -> bool:
