@@ -7,35 +7,7 @@ import pytest
 from bot.iac import langs
 from bot.iac.convert import convert
 from bot.iac.hcl import hcl_values
-from bot.iac.values import V
-
-
-def _differences(a: V, b: V, path: str = "root") -> list[str]:
-    """Where two value trees differ: every slot, items in order (keys too), even the items' container."""
-    slots = ("kind", "line", "end", "text", "name", "flags", "labels")
-    out = [f"{path}.{s}: {getattr(a, s)!r} != {getattr(b, s)!r}" for s in slots if getattr(a, s) != getattr(b, s)]
-    if type(a.items) is not type(b.items) or len(a.items) != len(b.items):
-        return out + [f"{path}.items: {a.items!r} != {b.items!r}"]
-    for i, (x, y) in enumerate(zip(a.items, b.items)):
-        if a.kind == "obj":
-            if x[0] != y[0]:
-                out.append(f"{path}[{i}] key {x[0]!r} != {y[0]!r}")
-            x, y = x[1], y[1]
-        out += _differences(x, y, f"{path}[{i}]")
-    if (a.recv is None) != (b.recv is None):
-        out.append(f"{path}.recv")
-    elif a.recv is not None:
-        out += _differences(a.recv, b.recv, path + ".recv")
-    return out
-
-
-def _assert_same_as_tree(text: str, offset: int = 0) -> V:
-    tree = langs.parse(text, "hcl")
-    assert not tree.root_node.has_error, "fixture must be valid for tree-sitter"
-    fast = hcl_values(text, offset)
-    assert fast is not None, "the reader gave up"
-    assert _differences(fast, convert(tree, "hcl", offset)) == []
-    return fast
+from tests.value_trees import differences, same_as_tree
 
 
 RESOURCE = '''# Storage for the logs
@@ -209,11 +181,11 @@ e = cidrsubnet(var.cidr, 8, count.index)
 @pytest.mark.parametrize("name", list(CONSTRUCTS))
 def test_the_reader_gives_the_tree_converter_values(name):
     for offset in (0, 11):  # a file, and a fence of MODEL_RESPONSE.md
-        _assert_same_as_tree(CONSTRUCTS[name], offset)
+        same_as_tree(hcl_values, "hcl", CONSTRUCTS[name], offset)
 
 
 def test_values_lines_flags_and_texts():
-    root = _assert_same_as_tree(CONSTRUCTS["conditionals"] + RESOURCE, 4)
+    root = same_as_tree(hcl_values, "hcl", CONSTRUCTS["conditionals"] + RESOURCE, 4)
     alt = root.get("name")
     assert (alt.kind, alt.line, alt.text) == ("alt", 6, 'var.a != "" ? var.a : var.b == "" ? "x" : var.b')
     # tree-sitter nests `a ? b : c ? d : e` from the left: the branches are the last two
@@ -263,4 +235,4 @@ def test_a_megabyte_of_blocks_is_read_whole():
     text = RESOURCE * (1_000_000 // len(RESOURCE))
     root = hcl_values(text)
     assert root is not None and len(root.items) == 3 * (1_000_000 // len(RESOURCE))
-    assert _differences(root, convert(langs.parse(text, "hcl"), "hcl", 0)) == []
+    assert differences(root, convert(langs.parse(text, "hcl"), "hcl", 0)) == []

@@ -1,18 +1,21 @@
 """The IaC views: CloudFormation YAML/JSON against PyYAML/json, Terraform, TS and Python value trees."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from bot.iac import langs
-from bot.iac.convert import convert, json_values
+from bot.iac.convert import json_values
 from bot.config import Config
 from bot.engine import review_tasks
 from bot.iac.files import SourceFile, fenced_blocks, final_files, is_runtime_code
 from bot.iac.values import COND, FALLBACK
 from bot.iac.views import resources, statements
 from bot.task import Task
+from tests.value_trees import same_as_tree
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -114,12 +117,6 @@ def test_cloudformation_json_view_equals_json():
     assert ref.flags & COND
 
 
-def _shape(v):
-    """A value tree as plain tuples: kind, lines, text, flags and items, to compare two trees."""
-    items = tuple((k, _shape(x)) for k, x in v.items) if v.kind == "obj" else tuple(_shape(x) for x in v.items)
-    return v.kind, v.line, v.end, v.text, v.flags, items
-
-
 @pytest.mark.parametrize("text", [
     json.dumps({"Resources": {"B": {"Type": "AWS::S3::Bucket", "Tags": [{"Key": "k", "Value": {"a": [1]}}],
                                     "Properties": {"Esc": "q\"\\u00e9\\n", "Empty": {}, "None": [], "Dup": 1,
@@ -130,8 +127,7 @@ def _shape(v):
 ])
 def test_json_read_without_a_tree_equals_the_tree_converter(text):
     for offset in (0, 7):
-        fast = json_values(text, offset)
-        assert fast is not None and _shape(fast) == _shape(convert(langs.parse(text, "json"), "json", offset))
+        same_as_tree(json_values, "json", text, offset)
 
 
 @pytest.mark.parametrize("text", ['{"a": 1, // note\n "b": NaN}', '{"a": [1, 2,]}', '{"a": '])
@@ -263,3 +259,22 @@ def test_lambda_handlers_and_sdk_scripts_are_not_reviewed_as_iac():
     assert [f.path for f in final_files(task)] == ["lib/tap_stack.py"]
     found = {f.path for f in review_tasks([task], Config()).findings if f.rule.startswith("MF4")}
     assert found == {"lib/tap_stack.py"}
+
+
+DEEP_YAML = {
+    "dashes": "- " * 300 + "x\n",
+    "keys": "".join(" " * i + f"k{i}:\n" for i in range(300)) + " " * 300 + "v\n",
+    "items of mappings": "".join("  " * i + f"- k{i}:\n" for i in range(150)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_YAML))
+def test_yaml_nested_deeper_than_its_grammar_survives_is_not_parsed(name):
+    # tree-sitter-yaml kills the process on these: run in a child, so a regression fails the test, not the run
+    code = ("import sys\nfrom bot.iac import langs\nfrom bot.iac.files import SourceFile\n"
+            "text = sys.stdin.read()\nf = SourceFile('lib/t.yml', 'yaml', text)\n"
+            "print(langs.parse(text, 'yaml') is None, f.root is None)\n")
+    done = subprocess.run([sys.executable, "-c", code], input=DEEP_YAML[name], capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout.split()) == (0, ["True", "True"]), done.stderr[-500:]
+    assert langs.parse("Resources:\n" + "  - x\n" * 10 + " " * 150 + "y: 1\n", "yaml") is not None

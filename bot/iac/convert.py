@@ -239,26 +239,36 @@ class YamlConverter(_Base):
         line = node.start_point[0] + 1 + self.offset
         end = node.end_point[0] + 1 + self.offset if "\n" in raw else line
         if t == "plain_scalar":
-            text = _fold(raw)
-            if text in _NULL:
-                return V(NULL, line, end, text, flags=flags)
-            if text in _BOOL:
-                return V(BOOL, line, end, "true" if text.lower() in ("yes", "true", "on") else "false", flags=flags)
-            if text[0] in "0123456789+-." and (_INT.fullmatch(text) or _FLOAT.fullmatch(text)):
-                return V(NUM, line, end, text, flags=flags)
-            return V(STR, line, end, text, flags=flags)
+            return yaml_plain_value(_fold(raw), line, end, flags)
         if t == "double_quote_scalar":
-            inner = raw[1:-1]
-            if "\\" in inner or "\n" in inner:
-                inner = re.sub(r"\\\n[ \t]*", "", inner)  # escaped line break: no space
-                inner = _YAML_ESC_RX.sub(_yaml_unescape, _fold(inner))
-            return V(STR, line, end, inner, flags=flags)
+            return V(STR, line, end, yaml_double_quoted_text(raw[1:-1]), flags=flags)
         if t == "single_quote_scalar":
             return V(STR, line, end, _fold(raw[1:-1]).replace("''", "'"), flags=flags)
         return V(STR, line, end, _block_scalar(raw), flags=flags)
 
 
 _YAML_SCALARS = {"plain_scalar", "double_quote_scalar", "single_quote_scalar", "block_scalar"}
+_ESCAPED_BREAK = re.compile(r"\\\n[ \t]*")
+
+
+def yaml_plain_value(text: str, line: int, end: int, flags: int) -> V:
+    """A plain scalar's value (its text folded): null, boolean, number or string, as YAML 1.1 types it."""
+    if text in _NULL:
+        return V(NULL, line, end, text, (), "", flags)
+    if text in _BOOL:
+        return V(BOOL, line, end, "true" if text.lower() in ("yes", "true", "on") else "false", (), "", flags)
+    if text[0] in "0123456789+-." and (_INT.fullmatch(text) or _FLOAT.fullmatch(text)):
+        return V(NUM, line, end, text, (), "", flags)
+    return V(STR, line, end, text, (), "", flags)
+
+
+def yaml_double_quoted_text(inner: str) -> str:
+    """The text of a double-quoted scalar from what is between its quotes: folded, escapes read (an
+    escaped line break joins without a space)."""
+    if "\\" in inner or "\n" in inner:
+        inner = _ESCAPED_BREAK.sub("", inner)
+        inner = _YAML_ESC_RX.sub(_yaml_unescape, _fold(inner))
+    return inner
 
 
 def _yaml_unescape(m: re.Match) -> str:

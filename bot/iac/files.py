@@ -1,7 +1,7 @@
 """The IaC code of a task, parsed once and shared by every rule: the final sources and the code
-fences of MODEL_RESPONSE.md, each as a `SourceFile` with its tree and its `V` value tree (JSON and
-Terraform are read straight into values, without a tree, unless the reader is unsure), the value nodes
-in walk order and indexes into them.
+fences of MODEL_RESPONSE.md, each as a `SourceFile` with its tree and its `V` value tree (JSON,
+Terraform and YAML are read straight into values, without a tree, unless the reader is unsure), the
+value nodes in walk order and indexes into them.
 
 The parsed files are cached on the Task object, so the rules of a review parse each file once.
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from bot.iac import langs
 from bot.iac.convert import CONVERTERS, convert, json_values
 from bot.iac.hcl import hcl_values
+from bot.iac.yaml_reader import yaml_values
 from bot.iac.values import OBJ, STR, TPL, V, norm
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ CFN_HINT = re.compile(r"AWS::|AWSTemplateFormatVersion|Resources")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)")
 _CACHE_ATTR = "_iac_cache"
 # Value trees read straight from the text, without a syntax tree (None: unsure, the tree decides).
-_READERS = {"json": json_values, "hcl": hcl_values}
+_READERS = {"json": json_values, "hcl": hcl_values, "yaml": yaml_values}
 
 
 @dataclass(eq=False)

@@ -7,6 +7,7 @@ Nothing is downloaded at run time; a grammar that is not installed makes its lan
 from __future__ import annotations
 
 import importlib
+import re
 from functools import lru_cache
 
 import tree_sitter as ts
@@ -70,9 +71,18 @@ def matches(name: str, source: str, node: ts.Node) -> list[dict[str, ts.Node]]:
     return [{k: v[0] for k, v in caps.items()} for _, caps in ts.QueryCursor(query(name, source)).matches(node)]
 
 
+# tree-sitter-yaml's scanner writes past its state buffer, and kills the process, beyond about 230 levels
+# of block nesting (`- - - ...` on one line, keys each indented one space more). A level takes at least
+# one column of indentation or of `- `/`? ` indicators, so text whose lines stay under 200 such columns is
+# safe; deeper text is not parsed (no tree, no IaC findings) rather than crash a worker on every retry.
+_YAML_TOO_DEEP = re.compile(r"\n[ \t?:-]{200}")
+
+
 def parse(text: str, name: str) -> ts.Tree | None:
     p = parser(name)
-    return p.parse(text.encode("utf-8")) if p is not None else None
+    if p is None or (name == "yaml" and _YAML_TOO_DEEP.search("\n" + text)):
+        return None
+    return p.parse(text.encode("utf-8"))
 
 
 def language_for_path(path: str) -> str | None:
