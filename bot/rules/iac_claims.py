@@ -80,10 +80,11 @@ def claims(task, ctx: Context) -> list[Claim]:
         fix_snips = snippet_files(task, [c for c in entry.code if c.role == FIX])
         words = _entry_words(entry)
         for rule in rules:
-            snippet = next(((s, h) for s in model_snips for h in rule.detect([s], ctx)), None)
-            if snippet and not (fix_snips and list(rule.detect(fix_snips, ctx))):
-                found.append(Claim(entry, rule, "its model snippet", snippet[1], snippet[0].lang))
-                continue
+            if model_snips:  # (most entries quote no model code)
+                snippet = next(((s, h) for s in model_snips for h in rule.detect([s], ctx)), None)
+                if snippet and not (fix_snips and list(rule.detect(fix_snips, ctx))):
+                    found.append(Claim(entry, rule, "its model snippet", snippet[1], snippet[0].lang))
+                    continue
             spec = _WORDS.get(rule.id)
             m = spec.entry.search(words) if spec else None
             if m:
