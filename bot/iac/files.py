@@ -142,31 +142,9 @@ class SourceFile:
 
 
 def _walk(root: V | None) -> tuple[list[tuple[V, str]], dict[str, list[int]]]:
-    """`list(root.walk())` and, from the same pass, the positions in it by kind."""
-    nodes: list[tuple[V, str]] = []
-    by_kind: dict[str, list[int]] = {}
-    stack = [(root, "")] if root is not None else []
-    pop, add = stack.pop, nodes.append
-    while stack:
-        entry = pop()
-        node, key = entry
-        kind = node.kind
-        at = by_kind.get(kind)
-        if at is None:
-            by_kind[kind] = [len(nodes)]
-        else:
-            at.append(len(nodes))
-        add(entry)
-        items = node.items
-        if kind == OBJ:
-            if items:
-                stack += [(v, k) for k, v in reversed(items)]
-        else:
-            if items:
-                stack += [(v, key) for v in reversed(items)]
-            if node.recv is not None:
-                stack.append((node.recv, key))
-    return nodes, by_kind
+    """`list(root.walk())` and the positions in it by kind."""
+    nodes = list(root.walk()) if root is not None else []
+    return nodes, _group((node.kind, i) for i, (node, _) in enumerate(nodes))
 
 
 def _group(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
